@@ -1,0 +1,295 @@
+/*
+ * api.c - the API command registry and the execution of one command (an
+ * api_call), synchronous or finishing later.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "core/api.h"
+#include "core/log.h"
+#include "event/bus.h"
+#include "event/event.h"
+
+struct api_cmd {
+	const char *name;
+	const char *syntax;
+	const char *desc;
+	api_cmd_h *handler;
+};
+
+struct api_call {
+	char *cmd;
+	struct mbuf *out;
+	api_done_h *doneh;
+	void *arg;
+	bool pending;    /* the handler returned EINPROGRESS */
+};
+
+/* Sorted by name (case-insensitive) for lookup and `show api`. */
+static struct {
+	struct api_cmd *v;
+	size_t n, cap;
+} R;
+
+static struct api_cmd *lookup(const char *name, size_t *posp)
+{
+	size_t lo = 0, hi = R.n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcasecmp(R.v[mid].name, name);
+
+		if (!c)
+			return &R.v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (posp)
+		*posp = lo;
+	return NULL;
+}
+
+int api_init(void)
+{
+	return 0;
+}
+
+void api_close(void)
+{
+	free(R.v);
+	memset(&R, 0, sizeof(R));
+}
+
+int api_register(const char *name, const char *syntax, const char *desc,
+		 api_cmd_h *handler)
+{
+	size_t pos = 0;
+
+	if (!name || !handler)
+		return EINVAL;
+	if (lookup(name, &pos))
+		return EALREADY;
+	if (R.n == R.cap) {
+		size_t ncap = R.cap ? R.cap * 2 : 64;
+		struct api_cmd *n = realloc(R.v, ncap * sizeof(*n));
+
+		if (!n)
+			return ENOMEM;
+		R.v = n;
+		R.cap = ncap;
+	}
+	memmove(&R.v[pos + 1], &R.v[pos], (R.n - pos) * sizeof(*R.v));
+	R.v[pos] = (struct api_cmd){name, syntax ? syntax : "", desc ? desc : "", handler};
+	R.n++;
+	return 0;
+}
+
+void api_unregister(const char *name)
+{
+	struct api_cmd *c = lookup(name, NULL);
+	size_t i;
+
+	if (!c)
+		return;
+	i = (size_t)(c - R.v);
+	memmove(&R.v[i], &R.v[i + 1], (R.n - i - 1) * sizeof(*R.v));
+	R.n--;
+}
+
+void api_foreach(api_each_h *h, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < R.n; i++)
+		h(R.v[i].name, R.v[i].syntax, R.v[i].desc, arg);
+}
+
+static void call_destructor(void *data)
+{
+	struct api_call *call = data;
+
+	mem_deref(call->cmd);
+	mem_deref(call->out);
+}
+
+static void complete(struct api_call *call, int err)
+{
+	if (call->doneh) {
+		const char *out = call->out->end ? (const char *)call->out->buf : "";
+
+		/* NUL-terminate without counting it, so handlers see a C string. */
+		if (!mbuf_write_u8(call->out, 0))
+			call->out->end--;
+		call->doneh(err, out, call->out->end, call->arg);
+	}
+	mem_deref(call);
+}
+
+static void fire_api_event(const char *cmd, const char *args)
+{
+	struct event *ev;
+
+	if (event_alloc(&ev, EVENT_API, NULL))
+		return;
+	event_add_header(ev, "API-Command", cmd);
+	event_add_header(ev, "API-Command-Argument", args);
+	bus_fire(ev);
+}
+
+int api_exec(struct api_call **callp, const char *cmd, const char *args,
+	     api_done_h *doneh, void *arg)
+{
+	struct api_call *call;
+	struct api_cmd *c;
+	int err;
+
+	if (callp)
+		*callp = NULL;
+	if (!cmd)
+		return EINVAL;
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call)
+		return ENOMEM;
+	call->out = mbuf_alloc(256);
+	err = call->out ? str_dup(&call->cmd, cmd) : ENOMEM;
+	if (err) {
+		mem_deref(call);
+		return err;
+	}
+	call->doneh = doneh;
+	call->arg = arg;
+
+	c = *cmd ? lookup(cmd, NULL) : NULL;
+	if (!c) {
+		/* FreeSWITCH's text for unknown commands (spec/event-socket.md 4.1). */
+		mbuf_printf(call->out, "-ERR %s Command not found!\n", cmd);
+		complete(call, ENOENT);
+		return ENOENT;
+	}
+	fire_api_event(cmd, args);
+	err = c->handler(call, args ? args : "");
+	if (err == EINPROGRESS) {
+		call->pending = true;
+		if (callp)
+			*callp = call;
+		return EINPROGRESS;
+	}
+	if (err) {
+		mbuf_reset(call->out);
+		mbuf_printf(call->out, "-ERR %s Command not found!\n", cmd);
+	}
+	complete(call, err);
+	return err;
+}
+
+int api_exec_line(struct api_call **callp, const char *line, api_done_h *doneh,
+		  void *arg)
+{
+	char *copy = NULL, *cmd, *args, *end;
+	int err;
+
+	if (!line)
+		return EINVAL;
+	err = str_dup(&copy, line);
+	if (err)
+		return err;
+	cmd = copy;
+	while (isspace((unsigned char)*cmd))
+		cmd++;
+	end = cmd + strlen(cmd);
+	while (end > cmd && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	args = cmd;
+	while (*args && !isspace((unsigned char)*args))
+		args++;
+	if (*args) {
+		*args++ = '\0';
+		while (isspace((unsigned char)*args))
+			args++;
+	}
+	err = api_exec(callp, cmd, *args ? args : NULL, doneh, arg);
+	mem_deref(copy);
+	return err;
+}
+
+void api_call_abandon(struct api_call *call)
+{
+	if (call)
+		call->doneh = NULL;
+}
+
+static void sync_done(int err, const char *out, size_t len, void *arg)
+{
+	struct mbuf *dst = arg;
+
+	(void)err;
+	mbuf_write_mem(dst, (const uint8_t *)out, len);
+}
+
+int api_exec_sync(struct mbuf *out, const char *cmd, const char *args)
+{
+	struct api_call *call = NULL;
+	int err = api_exec(&call, cmd, args, sync_done, out);
+
+	if (err == EINPROGRESS)
+		api_call_abandon(call);
+	return err;
+}
+
+/* libc formatting (libre's lacks %.*s and friends), so the format checks hold. */
+int api_printf(struct api_call *call, const char *fmt, ...)
+{
+	char buf[1024], *big;
+	va_list ap;
+	int n, err;
+
+	if (!call)
+		return EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return EINVAL;
+	if ((size_t)n < sizeof(buf))
+		return mbuf_write_mem(call->out, (const uint8_t *)buf, (size_t)n);
+	big = malloc((size_t)n + 1);
+	if (!big)
+		return ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	err = mbuf_write_mem(call->out, (const uint8_t *)big, (size_t)n);
+	free(big);
+	return err;
+}
+
+int api_write(struct api_call *call, const char *buf, size_t len)
+{
+	if (!call)
+		return EINVAL;
+	return mbuf_write_mem(call->out, (const uint8_t *)buf, len);
+}
+
+const char *api_call_cmd(const struct api_call *call)
+{
+	return call ? call->cmd : NULL;
+}
+
+void api_finish(struct api_call *call)
+{
+	if (call && call->pending)
+		complete(call, 0);
+}
+
+int api_usage(struct api_call *call)
+{
+	struct api_cmd *c = call ? lookup(call->cmd, NULL) : NULL;
+
+	return api_printf(call, "-USAGE: %s\n", c ? c->syntax : "");
+}

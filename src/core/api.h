@@ -1,0 +1,71 @@
+/*
+ * api.h - the API command registry: every `api`/`bgapi` command, `${cmd args}`
+ * expansion, Lua's API:execute and the console all run commands through here.
+ * Signalling thread only.
+ */
+#ifndef CONFAB_API_H
+#define CONFAB_API_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct mbuf;
+struct api_call;
+
+/*
+ * A command handler. It writes its output with api_printf() and returns 0 when
+ * finished, or EINPROGRESS when it will finish later by calling api_finish()
+ * (originate, conference dial ...). Any other return value is a failure and the
+ * caller sees FreeSWITCH's "-ERR <cmd> Command not found!" text.
+ */
+typedef int (api_cmd_h)(struct api_call *call, const char *args);
+
+/* Called once with the complete output (NUL-terminated, may be empty). */
+typedef void (api_done_h)(int err, const char *out, size_t len, void *arg);
+
+int  api_init(void);
+void api_close(void);
+
+/* Names are unique and matched case-insensitively. Strings must be static. */
+int  api_register(const char *name, const char *syntax, const char *desc,
+		  api_cmd_h *handler);
+void api_unregister(const char *name);
+
+/*
+ * Run `cmd` with `args` (may be NULL). When the command finishes at once, doneh
+ * runs before this returns and *callp (if given) is set to NULL; otherwise *callp
+ * is the pending call, owned by this module, which the caller may abandon.
+ * An unknown command completes with ENOENT and FreeSWITCH's error text.
+ */
+int  api_exec(struct api_call **callp, const char *cmd, const char *args,
+	      api_done_h *doneh, void *arg);
+
+/* Run a whole line "cmd args" (leading/trailing blanks trimmed). */
+int  api_exec_line(struct api_call **callp, const char *line, api_done_h *doneh,
+		   void *arg);
+
+/* Forget the caller: doneh will not run. */
+void api_call_abandon(struct api_call *call);
+
+/*
+ * Run a command to completion and append its output to `out`. A command that
+ * would finish later is abandoned and EINPROGRESS returned.
+ */
+int  api_exec_sync(struct mbuf *out, const char *cmd, const char *args);
+
+/* For handlers. */
+int  api_printf(struct api_call *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int  api_write(struct api_call *call, const char *buf, size_t len);
+const char *api_call_cmd(const struct api_call *call);
+void api_finish(struct api_call *call);
+
+/* Walk the registry in name order (for `show api` and `help`). */
+typedef void (api_each_h)(const char *name, const char *syntax, const char *desc,
+			  void *arg);
+void api_foreach(api_each_h *h, void *arg);
+
+/* Shared usage reply: "-USAGE: <syntax>\n". */
+int  api_usage(struct api_call *call);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * api_core.c - the core's own API commands: help, show, hostname, global
+ * variables, eval, echo and reloadxml, with FreeSWITCH's output formats
+ * (spec/core.md 4, reference/freeswitch/esl-transcripts.txt).
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <re.h>
+#include "core/api.h"
+#include "core/api_core.h"
+#include <stdbool.h>
+#include "core/config.h"
+#include "core/log.h"
+#include "core/vars.h"
+#include "event/bus.h"
+#include "event/event.h"
+
+struct show_api_ctx {
+	struct api_call *call;
+	unsigned n;
+};
+
+static void show_api_row(const char *name, const char *syntax, const char *desc, void *arg)
+{
+	struct show_api_ctx *ctx = arg;
+
+	api_printf(ctx->call, "%s,%s,%s,confab\n", name, desc, syntax);
+	ctx->n++;
+}
+
+static int show_api(struct api_call *call)
+{
+	struct show_api_ctx ctx = {call, 0};
+
+	api_printf(call, "name,description,syntax,ikey\n");
+	api_foreach(show_api_row, &ctx);
+	return api_printf(call, "\n%u total.\n", ctx.n);
+}
+
+/*
+ * `show channels` / `show calls`: no channel exists yet, so every form prints
+ * FreeSWITCH's empty table (spec/core.md 4).
+ */
+static int show_empty_table(struct api_call *call, const char *fmt, bool count)
+{
+	if (count || !fmt)
+		return api_printf(call, "\n0 total.\n");
+	if (!strcasecmp(fmt, "json"))
+		return api_printf(call, "{\"row_count\": 0}\n");
+	if (!strcasecmp(fmt, "xml"))
+		return api_printf(call, "<result row_count=\"0\"/>\n");
+	return api_printf(call, "\n0 total.\n");
+}
+
+/* show <what> [count] [as json|xml|delim <d>] */
+static int cmd_show(struct api_call *call, const char *args)
+{
+	char what[32] = "", w2[32] = "", w3[32] = "";
+
+	if (!args || sscanf(args, "%31s %31s %31s", what, w2, w3) < 1)
+		return api_usage(call);
+	if (!strcasecmp(what, "api"))
+		return show_api(call);
+	if (!strcasecmp(what, "channels") || !strcasecmp(what, "calls"))
+		return show_empty_table(call, strcasecmp(w2, "as") ? NULL : w3,
+					!strcasecmp(w2, "count"));
+	return api_usage(call);
+}
+
+static int cmd_help(struct api_call *call, const char *args)
+{
+	(void)args;
+	return show_api(call);
+}
+
+static int cmd_hostname(struct api_call *call, const char *args)
+{
+	char host[256];
+
+	(void)args;
+	if (gethostname(host, sizeof(host)))
+		return errno;
+	host[sizeof(host) - 1] = '\0';
+	return api_printf(call, "%s", host);
+}
+
+static int cmd_global_getvar(struct api_call *call, const char *args)
+{
+	char *v;
+	int err;
+
+	if (!args || !*args) {
+		struct mbuf *mb = mbuf_alloc(1024);
+
+		if (!mb)
+			return ENOMEM;
+		err = vars_global_dump(mb);
+		if (!err)
+			err = api_write(call, (const char *)mb->buf, mb->end);
+		mem_deref(mb);
+		return err;
+	}
+	/* Unset prints nothing; the event socket then answers "-ERR no reply". */
+	v = vars_global_dup(args);
+	err = v ? api_printf(call, "%s", v) : 0;
+	mem_deref(v);
+	return err;
+}
+
+/* global_setvar name=value[=expected]: with `expected`, set only if it matches. */
+static int cmd_global_setvar(struct api_call *call, const char *args)
+{
+	char *copy = NULL, *value, *expected, *cur;
+	int err;
+
+	if (!args || !strchr(args, '='))
+		return api_usage(call);
+	err = str_dup(&copy, args);
+	if (err)
+		return err;
+	value = strchr(copy, '=');
+	*value++ = '\0';
+	expected = strchr(value, '=');
+	if (expected)
+		*expected++ = '\0';
+	if (!*copy) {
+		mem_deref(copy);
+		return api_usage(call);
+	}
+	cur = expected ? vars_global_dup(copy) : NULL;
+	if (!expected || (cur && !strcmp(cur, value)))
+		err = vars_global_set(copy, expected ? expected : value);
+	mem_deref(cur);
+	mem_deref(copy);
+	return err ? err : api_printf(call, "+OK");
+}
+
+static int cmd_eval(struct api_call *call, const char *args)
+{
+	char *out = NULL;
+	int err;
+
+	if (!args)
+		return 0;
+	/* eval uuid:<uuid> <text> expands against a channel once channels exist. */
+	if (!strncmp(args, "uuid:", 5)) {
+		const char *sp = strchr(args, ' ');
+
+		args = sp ? sp + 1 : "";
+	}
+	err = vars_expand(&out, args, NULL, NULL);
+	if (!err)
+		err = api_printf(call, "%s", out);
+	mem_deref(out);
+	return err;
+}
+
+static int cmd_echo(struct api_call *call, const char *args)
+{
+	return api_printf(call, "%s", args ? args : "");
+}
+
+static int cmd_reloadxml(struct api_call *call, const char *args)
+{
+	char err[512] = "";
+	struct event *ev;
+	int rc;
+
+	(void)args;
+	rc = config_reload(err, sizeof(err));
+	if (rc) {
+		log_err("reloadxml failed, keeping the previous configuration: %s\n", err);
+		return api_printf(call, "+OK [%s]\n", err);
+	}
+	if (!event_alloc(&ev, EVENT_RELOADXML, NULL))
+		bus_fire(ev);
+	log_info("Reloading XML\n");
+	return api_printf(call, "+OK [Success]\n");
+}
+
+int api_core_init(void)
+{
+	static const struct {
+		const char *name, *syntax, *desc;
+		api_cmd_h *h;
+	} cmds[] = {
+		{"show", "codec|endpoint|application|api|dialplan|file|timer|calls [count]|"
+			 "channels [count|like <match string>]|calls|detailed_calls|"
+			 "bridged_calls|detailed_bridged_calls|aliases|complete|chat|"
+			 "management|modules|nat_map|say|interfaces|interface_types|"
+			 "tasks|limits|status", "Show various reports", cmd_show},
+		{"help", "", "Show help for all the api commands", cmd_help},
+		{"hostname", "", "Return the system hostname", cmd_hostname},
+		{"global_getvar", "<var>", "Get global var", cmd_global_getvar},
+		{"global_setvar", "<var>=<value> [=<value2>]", "Set global var",
+		 cmd_global_setvar},
+		{"eval", "[uuid:<uuid> ]<expression>", "eval (noop)", cmd_eval},
+		{"echo", "<data>", "Echo", cmd_echo},
+		{"reloadxml", "", "Reload XML", cmd_reloadxml},
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		err = api_register(cmds[i].name, cmds[i].syntax, cmds[i].desc, cmds[i].h);
+		if (err)
+			return err;
+	}
+	return 0;
+}

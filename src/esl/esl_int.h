@@ -1,0 +1,69 @@
+/*
+ * esl_int.h - what the event socket's files share: the connection object and the
+ * functions esl_conn.c (I/O) offers esl_cmd.c (commands).
+ */
+#ifndef CONFAB_ESL_INT_H
+#define CONFAB_ESL_INT_H
+
+#include <re.h>
+#include "core/log.h"
+#include "esl/esl.h"
+#include "esl/esl_frame.h"
+#include "esl/esl_sub.h"
+
+struct api_call;
+struct bus_sub;
+struct log_sub;
+
+struct esl_conn {
+	struct le le;                /* in the server's client list */
+	int fd;
+	struct sa peer;
+	char peer_str[64];
+	const struct esl_cfg *cfg;
+
+	char *in;                    /* unparsed input; parsed in place */
+	size_t in_len, in_cap;
+	struct mbuf *out;            /* bytes not yet written */
+
+	bool authed;
+	bool closing;                /* flush what is queued, then close */
+	bool closed;                 /* socket gone, object about to be freed */
+	bool reading_paused;
+	bool rejecting;               /* a failed login's delayed answer is pending */
+	struct api_call *api;        /* `api` command in progress */
+
+	struct esl_sub *sub;
+	struct bus_sub *bus;
+	enum event_format fmt;
+	bool drain_pending;
+	struct tmr drain_tmr, auth_tmr, reply_tmr;
+
+	struct log_sub *log;
+	uint64_t lost_logged_ms;
+};
+
+/* esl_conn.c */
+int  esl_conn_accept(int fd, const struct sa *peer, const struct esl_cfg *cfg,
+		     struct list *clients);
+void esl_conn_send(struct esl_conn *c, const char *buf, size_t len);
+void esl_conn_printf(struct esl_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void esl_conn_reply(struct esl_conn *c, const char *text);
+void esl_conn_disconnect(struct esl_conn *c, const char *msg);
+void esl_conn_resume(struct esl_conn *c);      /* after an async command */
+void esl_conn_events_on(struct esl_conn *c);   /* subscribe to the bus */
+void esl_conn_log_on(struct esl_conn *c, enum log_level level);
+void esl_conn_log_off(struct esl_conn *c);
+
+/* esl_cmd.c: handle one complete frame. */
+void esl_cmd_handle(struct esl_conn *c, const struct esl_frame *f);
+void esl_cmd_auth_failed(const struct sa *peer);
+unsigned esl_cmd_auth_delay_ms(const struct sa *peer);
+
+/* The texts FreeSWITCH sends (spec/event-socket.md 3, reference transcripts). */
+#define ESL_BYE_MSG      "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+#define ESL_SHUTDOWN_MSG "The system is being shut down.\n"
+#define ESL_ACL_MSG      "Access Denied, go away.\n"
+
+#endif
