@@ -37,14 +37,10 @@ static const struct cli_cmd cmds[] = {
 
 static void help(void)
 {
-	char left[64];
-
 	puts("Console commands:");
 	for (size_t i = 0; i < NCMDS; i++) {
-		if (!cmds[i].help)
-			continue;
-		snprintf(left, sizeof(left), "/%s %s", cmds[i].name, cmds[i].usage);
-		printf("  %-34s %s\n", left, cmds[i].help);
+		if (cmds[i].help)
+			printf("  /%s %s\n      %s\n", cmds[i].name, cmds[i].usage, cmds[i].help);
 	}
 	puts("Any other line runs as an api command, e.g. status, conference list.");
 }

@@ -178,8 +178,8 @@ static int send_command(struct cli_conn *c, const char *verb, const char *args,
 		return ENOMEM;
 	snprintf(cmd, len + 1, "%s%s%s\n\n", verb, args ? " " : "", args ? args : "");
 	if (c->debug)
-		fprintf(stderr, ">>> %s%s\n", verb,
-			!args ? "" : strcmp(verb, "auth") ? cmd + strlen(verb) : " ********");
+		fprintf(stderr, ">>> %s%s%s\n", verb, args ? " " : "",
+			!args ? "" : strcmp(verb, "auth") ? args : "********");
 	err = send_all(c, cmd, len, until);
 	free(cmd);
 	return err;

@@ -265,6 +265,8 @@ int cli_console_send(struct cli_console *con, const char *verb, const char *args
 	case ETIMEDOUT:
 	case EINTR:
 		sig_interrupt = 0;
+		if (err == EINTR && con->editing)
+			fputc('\n', stdout);       /* past the "^C" the terminal echoed */
 		cli_error("%s; the reply is shown if it comes later",
 			  err == EINTR ? "interrupted" : "no reply in time");
 		err = 0;

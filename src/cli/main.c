@@ -125,7 +125,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "H:P:p:x:t:l:qdhV", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":H:P:p:x:t:l:qdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H': o->host = optarg; break;
 		case 'P': o->port = optarg; break;
@@ -141,8 +142,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				break;
 			cli_error("invalid timeout '%s' (milliseconds, 0 = none)", optarg);
 			return CLI_EXIT_FAIL;
+		case ':':
+			cli_error("%s needs an argument; try 'confab-cli --help'",
+				  argv[optind - 1]);
+			return CLI_EXIT_FAIL;
 		default:
-			fputs("Try 'confab-cli --help'.\n", stderr);
+			if (optopt)
+				cli_error("unknown option -%c; try 'confab-cli --help'", optopt);
+			else
+				cli_error("unknown option %s; try 'confab-cli --help'",
+					  argv[optind - 1]);
 			return CLI_EXIT_FAIL;
 		}
 	}
@@ -162,6 +171,19 @@ static int reply_status(const struct cli_frame *r)
 	if (s && (!strncmp(s, "-ERR", 4) || !strncmp(s, "-USAGE", 6)))
 		return CLI_EXIT_CMDERR;
 	return CLI_EXIT_OK;
+}
+
+/* Nothing is subscribed in -x mode, so the only unsolicited frame worth showing is a
+ * disconnect notice: it says why the server is going away (spec §3). */
+static void on_frame(const struct cli_frame *f, void *arg)
+{
+	size_t n = f->bodylen;
+
+	if (!cli_frame_is(f, "text/disconnect-notice") || n == 0)
+		return;
+	while (n > 0 && f->body[n - 1] == '\n')
+		n--;
+	cli_error("server disconnects: %.*s", (int)n, f->body);
 }
 
 static int run_commands(struct cli_conn *c, const struct opts *o)
@@ -184,6 +206,7 @@ static int run_commands(struct cli_conn *c, const struct opts *o)
 			return CLI_EXIT_FAIL;
 		}
 	}
+	c->async_h = NULL;          /* the goodbye after exit is expected */
 	cli_conn_bye(c);
 	return status;
 }
@@ -214,6 +237,7 @@ int main(int argc, char **argv)
 	if (cli_conn_open(&c, o.host, o.port) || cli_conn_auth(&c, o.password))
 		goto out;
 	if (o.ncmds > 0) {
+		c.async_h = on_frame;
 		status = run_commands(&c, &o);
 	} else {
 		struct cli_console_opts co = {

@@ -228,8 +228,9 @@ static void sync_done(int err, const char *out, size_t len, void *arg)
 {
 	struct mbuf *dst = arg;
 
-	(void)err;
-	mbuf_write_mem(dst, (const uint8_t *)out, len);
+	/* An unknown command adds nothing, so ${nosuch(x)} expands to "". */
+	if (err != ENOENT)
+		mbuf_write_mem(dst, (const uint8_t *)out, len);
 }
 
 int api_exec_sync(struct mbuf *out, const char *cmd, const char *args)

@@ -49,7 +49,8 @@ void api_call_abandon(struct api_call *call);
 
 /*
  * Run a command to completion and append its output to `out`. A command that
- * would finish later is abandoned and EINPROGRESS returned.
+ * would finish later is abandoned and EINPROGRESS returned; an unknown one
+ * appends nothing and returns ENOENT.
  */
 int  api_exec_sync(struct mbuf *out, const char *cmd, const char *args);
 

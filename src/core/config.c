@@ -345,6 +345,11 @@ static int include_pattern(char **outp, const char *dir, const char *data)
 	return err;
 }
 
+static int path_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* cmd="include": a glob relative to the conf dir, expanded in sorted order; a
  * pattern that matches nothing is fine, a plain file name that is missing is not. */
 static void pp_include(struct parse *p, char *data)
@@ -363,7 +368,7 @@ static void pp_include(struct parse *p, char *data)
 		fail(p, ENOMEM, "out of memory");
 		return;
 	}
-	rc = glob(pattern, 0, NULL, &g);
+	rc = glob(pattern, GLOB_NOSORT, NULL, &g);
 	if (rc == GLOB_NOMATCH) {
 		if (!strpbrk(data, "*?["))
 			fail(p, ENOENT, "cannot include %s: %s", data, strerror(ENOENT));
@@ -374,6 +379,8 @@ static void pp_include(struct parse *p, char *data)
 		     rc == GLOB_NOSPACE ? "out of memory" : "cannot read the directory");
 		goto out;
 	}
+	/* glob's own sort follows the locale; byte order is the same everywhere. */
+	qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv), path_cmp);
 	for (i = 0; i < g.gl_pathc && !p->err; i++)
 		include_file(p, g.gl_pathv[i]);
  out:
@@ -1038,12 +1045,12 @@ struct config *config_current(void)
 
 int config_reload(char *err, size_t errsz)
 {
+	struct loader ld = {.msg = err, .msgsz = errsz};
 	struct config *cfg = NULL;
 	int e;
 
 	if (!current || !current->dir) {
-		if (err && errsz)
-			snprintf(err, errsz, "no configuration directory to reload from");
+		ld_errf(&ld, ENOENT, "no configuration directory to reload from");
 		return ENOENT;
 	}
 	e = config_load(&cfg, current->dir, err, errsz);

@@ -23,6 +23,7 @@ struct filter {
 
 struct esl_sub {
 	bool ids[EVENT_ID_COUNT];      /* ids[EVENT_ALL]: everything */
+	bool all_subclasses;           /* from ALL: every CUSTOM subclass */
 	struct list subclasses;        /* of struct subclass */
 	struct list filters;
 };
@@ -150,6 +151,8 @@ static bool event_token(const char *tok, void *arg)
 		return true;        /* unknown names are silently ignored */
 	ctx->count++;
 	ctx->s->ids[id] = true;
+	if (id == EVENT_ALL)
+		ctx->s->all_subclasses = true;
 	if (id == EVENT_CUSTOM)
 		ctx->custom = true;
 	return true;
@@ -200,8 +203,10 @@ static bool nix_token(const char *tok, void *arg)
 			ctx->s->ids[i] = true;
 	}
 	ctx->s->ids[id] = false;
-	if (id == EVENT_CUSTOM)
+	if (id == EVENT_CUSTOM) {
+		ctx->s->all_subclasses = false;
 		ctx->custom = true;
+	}
 	return true;
 }
 
@@ -229,6 +234,7 @@ bool esl_sub_clear(struct esl_sub *s)
 	bool any = esl_sub_any(s);
 
 	memset(s->ids, 0, sizeof(s->ids));
+	s->all_subclasses = false;
 	list_flush(&s->subclasses);
 	return any;
 }
@@ -374,7 +380,7 @@ bool esl_sub_match(const struct esl_sub *s, const struct event *ev)
 		if ((unsigned)id >= EVENT_ID_COUNT || !s->ids[id])
 			return false;
 		sc = event_get_subclass(ev);
-		if (id == EVENT_CUSTOM && sc && !find_subclass(s, sc))
+		if (id == EVENT_CUSTOM && sc && !s->all_subclasses && !find_subclass(s, sc))
 			return false;
 	}
 	return !s->filters.head || filters_pass(s, ev);

@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_SEEDS 256
-#define MAX_INPUT 65536
+#define FUZZ_MAX_INPUT 65536
 
 static uint8_t *seeds[MAX_SEEDS];
 static size_t seed_len[MAX_SEEDS];
@@ -41,8 +41,8 @@ static void load_seeds(const char *dir)
 		f = fopen(path, "rb");
 		if (!f)
 			continue;
-		buf = malloc(MAX_INPUT);
-		n = buf ? fread(buf, 1, MAX_INPUT, f) : 0;
+		buf = malloc(FUZZ_MAX_INPUT);
+		n = buf ? fread(buf, 1, FUZZ_MAX_INPUT, f) : 0;
 		fclose(f);
 		if (!buf)
 			continue;
@@ -87,7 +87,7 @@ static size_t mutate(uint8_t *buf, size_t len)
 			const char *t = tokens[next_rand() % (sizeof(tokens) / sizeof(*tokens))];
 			size_t tl = strlen(t) ? strlen(t) : 1;
 
-			if (len + tl >= MAX_INPUT)
+			if (len + tl >= FUZZ_MAX_INPUT)
 				break;
 			memmove(buf + pos + tl, buf + pos, len - pos);
 			memcpy(buf + pos, t, tl);
@@ -100,8 +100,8 @@ static size_t mutate(uint8_t *buf, size_t len)
 				size_t off = seed_len[s] ? next_rand() % seed_len[s] : 0;
 				size_t n = seed_len[s] - off;
 
-				if (pos + n > MAX_INPUT)
-					n = MAX_INPUT - pos;
+				if (pos + n > FUZZ_MAX_INPUT)
+					n = FUZZ_MAX_INPUT - pos;
 				memcpy(buf + pos, seeds[s] + off, n);
 				if (pos + n > len)
 					len = pos + n;
@@ -115,7 +115,7 @@ static size_t mutate(uint8_t *buf, size_t len)
 int main(int argc, char **argv)
 {
 	unsigned long iterations = argc > 2 ? strtoul(argv[2], NULL, 10) : 10000;
-	uint8_t *buf = malloc(MAX_INPUT);
+	uint8_t *buf = malloc(FUZZ_MAX_INPUT);
 	size_t i;
 
 	if (!buf)
