@@ -64,13 +64,35 @@ static int install_signals(void)
 	return 0;
 }
 
-/* Clears the line being edited before async output; show_frames redraws it. */
+/* Rows between the prompt's first row and the cursor, for an edited line that
+ * wraps (prompt and line widths counted in terminal columns). */
+static int cursor_row(struct cli_console *con)
+{
+	const LineInfoW *li = el_wline(con->el);
+	int cols = 0, width = (int)strlen(con->prompt), w;
+
+	if (!li || el_get(con->el, EL_GETTC, "co", &cols, NULL) != 0 || cols <= 0)
+		return 0;
+	for (const wchar_t *p = li->buffer; p < li->cursor; p++) {
+		w = wcwidth(*p);
+		width += w > 0 ? w : 0;
+	}
+	return width / cols;
+}
+
+/* Clears the prompt and the line being edited before async output, so frames do
+ * not land in the middle of it; show_frames redraws it afterwards. */
 static void wipe_prompt(struct cli_console *con)
 {
-	if (con->in_gets && con->editing && !con->wiped) {
-		fputs("\r\033[K", stdout);
-		con->wiped = true;
-	}
+	int row;
+
+	if (!con->in_gets || !con->editing || con->wiped)
+		return;
+	row = cursor_row(con);
+	if (row > 0)
+		printf("\033[%dA", row);
+	fputs("\r\033[J", stdout);
+	con->wiped = true;
 }
 
 static void on_frame(const struct cli_frame *f, void *arg)
@@ -245,6 +267,8 @@ static int editor_open(struct cli_console *con)
 	el_set(con->el, EL_CLIENTDATA, con);
 	el_set(con->el, EL_PROMPT, prompt_fn);
 	el_set(con->el, EL_EDITOR, "emacs");
+	/* libedit binds ^R to redisplay; readline users expect history search. */
+	el_set(con->el, EL_BIND, "^R", "em-inc-search-prev", NULL);
 	el_set(con->el, EL_GETCFN, console_getc);
 	el_source(con->el, NULL);         /* the user's ~/.editrc, if any */
 	if (con->editing)

@@ -25,6 +25,7 @@
 static void conn_io(int flags, void *arg);
 static void conn_process(struct esl_conn *c);
 static void conn_drain(void *arg);
+static void conn_wake(void *arg);
 
 /*
  * The write buffer: bytes [pos, end) are waiting for the socket. mbuf's writes
@@ -137,7 +138,12 @@ void esl_conn_send(struct esl_conn *c, const char *buf, size_t len)
 		conn_close(c);
 		return;
 	}
-	/* Only try the socket at once when nothing is waiting; else keep order. */
+	/*
+	 * While a batch of commands is being handled the replies collect and go out
+	 * in one write at the end; otherwise try the socket at once.
+	 */
+	if (c->in_io)
+		return;
 	if (was_empty && !conn_flush(c))
 		return;
 	update_listen(c);
@@ -211,28 +217,43 @@ static void report_loss(struct esl_conn *c, uint64_t lost, uint64_t total)
 		 c->peer_str, (unsigned long long)lost, (unsigned long long)total);
 }
 
+/*
+ * Move queued events into the write buffer and onto the socket, a bounded amount
+ * per turn so one busy subscriber cannot hold the loop; the socket becoming
+ * writable, or the next turn, continues.
+ */
 static void conn_drain(void *arg)
 {
 	struct esl_conn *c = arg;
+	unsigned rounds = 4;
 	uint64_t lost_total;
 
 	c->drain_pending = false;
 	if (c->closed || c->closing || !c->bus)
 		return;
 	mem_ref(c);
-	while (c->out->end - c->out->pos < OUT_HIGH_WATER) {
-		uint64_t lost = bus_take_lost(c->bus, &lost_total);
-		struct event *ev = bus_pop(c->bus);
+	while (rounds--) {
+		while (c->out->end - c->out->pos < OUT_HIGH_WATER) {
+			uint64_t lost = bus_take_lost(c->bus, &lost_total);
+			struct event *ev = bus_pop(c->bus);
 
-		if (lost)
-			report_loss(c, lost, lost_total);
-		if (!ev)
+			if (lost)
+				report_loss(c, lost, lost_total);
+			if (!ev)
+				break;
+			write_event(c, ev, lost ? lost_total : 0);
+			event_deref(ev);
+		}
+		if (!conn_flush(c))
+			goto out;
+		/* Socket full: wait for it to become writable. */
+		if (c->out->end > c->out->pos || !bus_pending(c->bus))
 			break;
-		write_event(c, ev, lost ? lost_total : 0);
-		event_deref(ev);
 	}
-	if (conn_flush(c))
-		update_listen(c);
+	if (c->out->end == c->out->pos && bus_pending(c->bus))
+		conn_wake(c);
+	update_listen(c);
+ out:
 	mem_deref(c);
 }
 
@@ -377,9 +398,12 @@ static void conn_io(int flags, void *arg)
 	if ((flags & FD_WRITE) && !conn_flush(c))
 		goto out;
 	if ((flags & FD_READ) && !c->reading_paused && !c->closing && !c->rejecting &&
-	    conn_read(c))
+	    conn_read(c)) {
+		c->in_io = true;
 		conn_process(c);
-	if (c->closed)
+		c->in_io = false;
+	}
+	if (c->closed || !conn_flush(c))
 		goto out;
 	c->reading_paused = c->out->end - c->out->pos > OUT_PAUSE_READ;
 	/* Room in the write buffer again: pull more queued events. */

@@ -30,6 +30,7 @@ struct esl_conn {
 	bool closing;                /* flush what is queued, then close */
 	bool closed;                 /* socket gone, object about to be freed */
 	bool reading_paused;
+	bool in_io;                   /* handling a batch of input: hold writes */
 	bool rejecting;               /* a failed login's delayed answer is pending */
 	struct api_call *api;        /* `api` command in progress */
 
