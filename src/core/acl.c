@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,8 @@ static bool nodes_check(const struct acl_node *nodes, size_t n, bool dflt,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (acl_node_contains(&nodes[i], addr) && (!best || nodes[i].bits > best->bits))
+		/* Most specific wins; among equals the later one, as FreeSWITCH does. */
+		if (acl_node_contains(&nodes[i], addr) && (!best || nodes[i].bits >= best->bits))
 			best = &nodes[i];
 	}
 	return best ? best->allow : dflt;
@@ -113,7 +115,8 @@ static bool localnet_check(const struct sa *addr)
 		unsigned bits = 0, k;
 		uint8_t mask[16];
 
-		if (!i->ifa_addr || !i->ifa_netmask || sa_set_sa(&a, i->ifa_addr) ||
+		if (!(i->ifa_flags & IFF_UP) || !i->ifa_addr || !i->ifa_netmask ||
+		    sa_set_sa(&a, i->ifa_addr) ||
 		    sa_set_sa(&m, i->ifa_netmask) || sa_is_loopback(&a))
 			continue;
 		node.af = sa_af(&a);

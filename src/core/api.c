@@ -27,6 +27,8 @@ struct api_call {
 	api_done_h *doneh;
 	void *arg;
 	bool pending;    /* the handler returned EINPROGRESS */
+	bool in_handler;
+	bool finished_early;   /* api_finish() ran before the handler returned */
 };
 
 /* Sorted by name (case-insensitive) for lookup and `show api`. */
@@ -173,7 +175,11 @@ int api_exec(struct api_call **callp, const char *cmd, const char *args,
 		return ENOENT;
 	}
 	fire_api_event(cmd, args);
+	call->in_handler = true;
 	err = c->handler(call, args ? args : "");
+	call->in_handler = false;
+	if (err == EINPROGRESS && call->finished_early)
+		err = 0;
 	if (err == EINPROGRESS) {
 		call->pending = true;
 		if (callp)
@@ -284,7 +290,9 @@ const char *api_call_cmd(const struct api_call *call)
 
 void api_finish(struct api_call *call)
 {
-	if (call && call->pending)
+	if (call && call->in_handler)
+		call->finished_early = true;
+	else if (call && call->pending)
 		complete(call, 0);
 }
 

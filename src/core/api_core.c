@@ -10,7 +10,7 @@
 #include <re.h>
 #include "core/api.h"
 #include "core/api_core.h"
-#include <stdbool.h>
+#include <stdio.h>
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vars.h"
@@ -39,33 +39,149 @@ static int show_api(struct api_call *call)
 	return api_printf(call, "\n%u total.\n", ctx.n);
 }
 
-/*
- * `show channels` / `show calls`: no channel exists yet, so every form prints
- * FreeSWITCH's empty table (spec/core.md 4).
- */
-static int show_empty_table(struct api_call *call, const char *fmt, bool count)
+struct show_entry {
+	const char *what;
+	show_h *h;
+};
+
+#define MAX_SHOW 16
+static struct show_entry shows[MAX_SHOW];
+
+int api_show_register(const char *what, show_h *h)
 {
-	if (count || !fmt)
-		return api_printf(call, "\n0 total.\n");
-	if (!strcasecmp(fmt, "json"))
+	size_t i;
+
+	for (i = 0; i < MAX_SHOW; i++) {
+		if (!shows[i].what) {
+			shows[i] = (struct show_entry){what, h};
+			return 0;
+		}
+	}
+	return ENOSPC;
+}
+
+void api_show_unregister(const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_SHOW; i++) {
+		if (shows[i].what && !strcasecmp(shows[i].what, what))
+			shows[i] = (struct show_entry){NULL, NULL};
+	}
+}
+
+static int show_json(struct api_call *call, const char *const *cols, size_t ncols,
+		     const char *const *cells, size_t nrows)
+{
+	size_t r, c;
+
+	if (!nrows)
 		return api_printf(call, "{\"row_count\": 0}\n");
-	if (!strcasecmp(fmt, "xml"))
+	api_printf(call, "{\"row_count\":%zu,\"rows\":[", nrows);
+	for (r = 0; r < nrows; r++) {
+		api_printf(call, "%s{", r ? "," : "");
+		for (c = 0; c < ncols; c++) {
+			const char *v = cells[r * ncols + c];
+			const char *p;
+
+			api_printf(call, "%s\"%s\":\"", c ? "," : "", cols[c]);
+			for (p = v ? v : ""; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					api_printf(call, "\\%c", *p);
+				else if ((unsigned char)*p < 0x20)
+					api_printf(call, "\\u%04x", (unsigned char)*p);
+				else
+					api_write(call, p, 1);
+			}
+			api_printf(call, "\"");
+		}
+		api_printf(call, "}");
+	}
+	return api_printf(call, "]}\n");
+}
+
+static int show_xml(struct api_call *call, const char *const *cols, size_t ncols,
+		    const char *const *cells, size_t nrows)
+{
+	size_t r, c;
+
+	if (!nrows)
 		return api_printf(call, "<result row_count=\"0\"/>\n");
-	return api_printf(call, "\n0 total.\n");
+	api_printf(call, "<result row_count=\"%zu\">\n", nrows);
+	for (r = 0; r < nrows; r++) {
+		api_printf(call, "  <row row_id=\"%zu\">\n", r + 1);
+		for (c = 0; c < ncols; c++) {
+			const char *v = cells[r * ncols + c], *p;
+
+			api_printf(call, "    <%s>", cols[c]);
+			for (p = v ? v : ""; *p; p++) {
+				if (*p == '<')
+					api_printf(call, "&lt;");
+				else if (*p == '>')
+					api_printf(call, "&gt;");
+				else if (*p == '&')
+					api_printf(call, "&amp;");
+				else
+					api_write(call, p, 1);
+			}
+			api_printf(call, "</%s>\n", cols[c]);
+		}
+		api_printf(call, "  </row>\n");
+	}
+	return api_printf(call, "</result>\n");
+}
+
+int api_show_table(struct api_call *call, const struct show_req *req,
+		   const char *const *cols, size_t ncols, const char *const *cells,
+		   size_t nrows)
+{
+	size_t r, c;
+
+	if (req->count)
+		return api_printf(call, "\n%zu total.\n", nrows);
+	if (req->fmt == SHOW_JSON)
+		return show_json(call, cols, ncols, cells, nrows);
+	if (req->fmt == SHOW_XML)
+		return show_xml(call, cols, ncols, cells, nrows);
+	/* An empty table is just the total, as FreeSWITCH prints it. */
+	if (!nrows)
+		return api_printf(call, "\n0 total.\n");
+	for (c = 0; c < ncols; c++)
+		api_printf(call, "%s%s", c ? req->delim : "", cols[c]);
+	api_printf(call, "\n");
+	for (r = 0; r < nrows; r++) {
+		for (c = 0; c < ncols; c++) {
+			const char *v = cells[r * ncols + c];
+
+			api_printf(call, "%s%s", c ? req->delim : "", v ? v : "");
+		}
+		api_printf(call, "\n");
+	}
+	return api_printf(call, "\n%zu total.\n", nrows);
 }
 
 /* show <what> [count] [as json|xml|delim <d>] */
 static int cmd_show(struct api_call *call, const char *args)
 {
-	char what[32] = "", w2[32] = "", w3[32] = "";
+	char what[32] = "", w2[32] = "", w3[32] = "", w4[32] = "";
+	struct show_req req = {SHOW_DELIM, ",", false};
+	size_t i;
 
-	if (!args || sscanf(args, "%31s %31s %31s", what, w2, w3) < 1)
+	if (!args || sscanf(args, "%31s %31s %31s %31s", what, w2, w3, w4) < 1)
 		return api_usage(call);
 	if (!strcasecmp(what, "api"))
 		return show_api(call);
-	if (!strcasecmp(what, "channels") || !strcasecmp(what, "calls"))
-		return show_empty_table(call, strcasecmp(w2, "as") ? NULL : w3,
-					!strcasecmp(w2, "count"));
+	req.count = !strcasecmp(w2, "count");
+	if (!strcasecmp(w2, "as") && !strcasecmp(w3, "json"))
+		req.fmt = SHOW_JSON;
+	else if (!strcasecmp(w2, "as") && !strcasecmp(w3, "xml"))
+		req.fmt = SHOW_XML;
+	else if (!strcasecmp(w2, "as") && !strcasecmp(w3, "delim") && *w4)
+		req.delim = w4;
+	for (i = 0; i < MAX_SHOW; i++) {
+		if (shows[i].what && !strcasecmp(shows[i].what, what))
+			return shows[i].h(call, &req);
+	}
 	return api_usage(call);
 }
 
@@ -129,9 +245,10 @@ static int cmd_global_setvar(struct api_call *call, const char *args)
 		mem_deref(copy);
 		return api_usage(call);
 	}
+	/* switch_core_set_var_conditional: set `value` only if it now holds `expected`. */
 	cur = expected ? vars_global_dup(copy) : NULL;
-	if (!expected || (cur && !strcmp(cur, value)))
-		err = vars_global_set(copy, expected ? expected : value);
+	if (!expected || (cur && !strcmp(cur, expected)))
+		err = vars_global_set(copy, value);
 	mem_deref(cur);
 	mem_deref(copy);
 	return err ? err : api_printf(call, "+OK");

@@ -5,6 +5,35 @@
 #ifndef CONFAB_API_CORE_H
 #define CONFAB_API_CORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/api.h"
+
 int api_core_init(void);
+
+/* How `show <table>` was asked for: delimited text (default), JSON or XML. */
+enum show_fmt { SHOW_DELIM, SHOW_JSON, SHOW_XML };
+
+struct show_req {
+	enum show_fmt fmt;
+	const char *delim;           /* SHOW_DELIM separator, "," by default */
+	bool count;                  /* `show x count`: only "\n<N> total.\n" */
+};
+
+/*
+ * A subsystem's table for `show <what>` (channels, calls, registrations). The
+ * handler gathers its rows and prints them with api_show_table().
+ */
+typedef int (show_h)(struct api_call *call, const struct show_req *req);
+int  api_show_register(const char *what, show_h *h);
+void api_show_unregister(const char *what);
+
+/*
+ * Print `nrows` rows of `ncols` cells (row-major, NULL cells print empty) in
+ * FreeSWITCH's formats (spec/core.md 4).
+ */
+int  api_show_table(struct api_call *call, const struct show_req *req,
+		    const char *const *cols, size_t ncols, const char *const *cells,
+		    size_t nrows);
 
 #endif

@@ -42,7 +42,24 @@ static void param(const char *name, const char *value, const struct xml_node *n,
 		}
 		return;
 	}
-	if (!strcmp(name, "max-sessions"))
+	if (!strcmp(name, "rtp-start-port") || !strcmp(name, "rtp-end-port")) {
+		unsigned port;
+
+		if (parse_uint(value, 65535, &port) || port < 1024) {
+			snprintf(ctx->err, ctx->errsz, "%s:%u: %s '%s' must be a port "
+				 "from 1024 to 65535", n->file, n->line, name, value);
+			ctx->rc = EINVAL;
+			return;
+		}
+		*(name[4] == 's' ? &cc->media.rtp_start : &cc->media.rtp_end) =
+			(uint16_t)port;
+		return;
+	}
+	if (!strcmp(name, "media-workers"))
+		target = &cc->media.workers;
+	else if (!strcmp(name, "media-timeout"))
+		target = &cc->media.media_timeout_ms;
+	else if (!strcmp(name, "max-sessions"))
 		target = &cc->status.max_sessions;
 	else if (!strcmp(name, "sessions-per-second"))
 		target = &cc->status.sessions_per_second;
@@ -72,6 +89,14 @@ int core_cfg_load(struct core_cfg *cc, const struct config *cfg, char *err, size
 	cc->status.max_sessions = 1000;
 	cc->status.sessions_per_second = 30;
 	cc->status.heartbeat_interval = 20;
+	cc->media.rtp_start = 16384;
+	cc->media.rtp_end = 32767;
+	cc->media.media_timeout_ms = 0;
 	config_params(xml_child(config_module(cfg, "switch.conf"), "settings"), param, &ctx);
+	if (!ctx.rc && cc->media.rtp_start + 2 > cc->media.rtp_end) {
+		snprintf(err, errsz, "switch.conf: rtp-start-port %u must be below "
+			 "rtp-end-port %u", cc->media.rtp_start, cc->media.rtp_end);
+		ctx.rc = EINVAL;
+	}
 	return ctx.rc;
 }

@@ -7,12 +7,14 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "media/media.h"
 
 struct config;
 
 struct core_cfg {
 	enum log_level loglevel;
 	struct status_cfg status;
+	struct media_cfg media;
 };
 
 /* Defaults, then switch.conf <settings>; unknown parameters are logged once. */

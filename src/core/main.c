@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <re.h>
+#include "channel/channel.h"
+#include "channel/channel_api.h"
+#include "channel/loopback.h"
+#include "channel/originate.h"
 #include "core/acl.h"
 #include "core/api.h"
 #include "core/api_core.h"
@@ -22,9 +26,11 @@
 #include "core/status.h"
 #include "core/uuid.h"
 #include "core/vars.h"
+#include "dialplan/app.h"
 #include "esl/esl.h"
 #include "event/bus.h"
 #include "event/event.h"
+#include "media/media.h"
 
 struct options {
 	const char *conf_dir;
@@ -71,6 +77,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->console = false;
 		} else if (!strcmp(a, "-nf")) {
 			o->daemon = false;
+			o->console = true;
 		} else if (!strcmp(a, "-version")) {
 			printf("%s %s\n", CONFAB_PRODUCT, status_version_full());
 			exit(0);
@@ -88,6 +95,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EINVAL;
 			}
 			*target = argv[i];
+		}
+	}
+	if (o->loglevel) {
+		enum log_level l;
+
+		if (log_level_parse(o->loglevel, &l)) {
+			fprintf(stderr, "confabd: unknown log level '%s' (console, alert, crit, "
+				"err, warning, notice, info, debug or 0-7)\n", o->loglevel);
+			return EINVAL;
 		}
 	}
 	return 0;
@@ -171,17 +187,48 @@ static int write_pid(const char *file)
 	return 0;
 }
 
+/*
+ * Background mode forks before anything else starts (threads do not survive a
+ * fork). The parent waits on a pipe until the child has loaded its
+ * configuration and bound its ports, and exits with the child's verdict, so a
+ * refused start is still reported to whoever ran confabd.
+ */
+static int daemon_pipe = -1;
+
 static int daemonize(void)
 {
-	pid_t pid = fork();
-	int fd;
+	int fds[2];
+	pid_t pid;
+	char status = 1;
 
+	if (pipe(fds))
+		return errno;
+	pid = fork();
 	if (pid < 0)
 		return errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return errno;
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(fds[0]);
+	daemon_pipe = fds[1];
+	return setsid() < 0 ? errno : 0;
+}
+
+/* Tell the waiting parent how start-up went; detach from the terminal. */
+static void daemon_ready(bool ok)
+{
+	char status = ok ? 0 : 1;
+	int fd;
+
+	if (daemon_pipe < 0)
+		return;
+	if (write(daemon_pipe, &status, 1) != 1)
+		status = 1;
+	close(daemon_pipe);
+	daemon_pipe = -1;
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
@@ -190,7 +237,6 @@ static int daemonize(void)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	return 0;
 }
 
 static void set_identity(void)
@@ -212,9 +258,12 @@ static void set_identity(void)
 	mem_deref(v6);
 }
 
+static volatile sig_atomic_t stop_signal;
+
+/* libre calls this inside the signal handler: only async-signal-safe work here. */
 static void on_signal(int sig)
 {
-	log_notice("signal %d received, shutting down\n", sig);
+	stop_signal = sig;
 	re_cancel();
 }
 
@@ -236,6 +285,12 @@ static int start(const struct options *o, struct config *cfg)
 	rc = status_init(&cc.status);
 	rc = rc ? rc : api_core_init();
 	rc = rc ? rc : acl_init(cfg);
+	rc = rc ? rc : channel_init();
+	rc = rc ? rc : channel_api_init();
+	rc = rc ? rc : channel_ep_register("error", originate_error_ep);
+	rc = rc ? rc : channel_ep_register("loopback", loopback_call);
+	rc = rc ? rc : app_init();
+	rc = rc ? rc : media_init(&cc.media);
 	if (rc) {
 		snprintf(err, sizeof(err), "core start-up failed: %s", strerror(rc));
 		goto out;
@@ -255,11 +310,20 @@ int main(int argc, char **argv)
 	struct options o;
 	struct config *cfg = NULL;
 	char err[1024] = "";
+	bool wrote_pid = false;
 	int rc;
 
 	if (parse_args(argc, argv, &o))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	/* Terminal hang-ups and user signals must not kill a server. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	if (o.daemon && (rc = daemonize())) {
+		fprintf(stderr, "confabd: cannot become a daemon: %s\n", strerror(rc));
+		return 1;
+	}
 	rc = libre_init();
 	if (rc) {
 		fprintf(stderr, "confabd: libre_init failed: %s\n", strerror(rc));
@@ -277,15 +341,13 @@ int main(int argc, char **argv)
 	}
 	config_set_current(cfg);
 	set_identity();
-	if (o.daemon && (rc = daemonize())) {
-		fprintf(stderr, "confabd: cannot become a daemon: %s\n", strerror(rc));
+	rc = open_log(&o);
+	if (rc && !o.console)
 		goto out;
-	}
-	log_set_console(o.console);
-	if (open_log(&o) && !o.console)
+	rc = o.pid_file ? write_pid(o.pid_file) : 0;
+	if (rc)
 		goto out;
-	if (o.pid_file && (rc = write_pid(o.pid_file)))
-		goto out;
+	wrote_pid = o.pid_file != NULL;
 	rc = loop_init();
 	if (!rc)
 		rc = start(&o, cfg);
@@ -294,11 +356,18 @@ int main(int argc, char **argv)
 
 	log_notice("%s %s ready (Core-UUID %s)\n", CONFAB_PRODUCT, status_version_full(),
 		   event_core_uuid());
+	log_set_console(o.console);
+	daemon_ready(true);
 	status_fire_startup();
 	rc = re_main(on_signal);
+	if (stop_signal)
+		log_notice("signal %d received, shutting down\n", (int)stop_signal);
 	status_fire_shutdown();
+	channel_close();
 	esl_stop();
  out:
+	media_close();
+	app_close();
 	status_close();
 	acl_close();
 	loop_close();
@@ -308,8 +377,9 @@ int main(int argc, char **argv)
 	api_close();
 	vars_close();
 	log_close();
-	if (o.pid_file)
+	if (wrote_pid)
 		unlink(o.pid_file);
+	daemon_ready(false);
 	libre_close();
 	return rc ? 1 : 0;
 }

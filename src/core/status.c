@@ -20,6 +20,9 @@ static struct {
 	uint64_t start_us;
 	uint64_t since_startup, current, peak, peak_5min;
 	uint64_t sps_last, sps_max, sps_5min, sps_count;
+	/* The last five minutes, one sample a second: sessions up and new per second. */
+	uint32_t win_sessions[300], win_sps[300];
+	unsigned win_pos;
 	uint64_t cpu_total, cpu_idle;     /* previous /proc/stat sample */
 	_Atomic double idle;
 	struct tmr cpu_tmr, hb_tmr;
@@ -64,6 +67,24 @@ void status_session_destroyed(void)
 		S.current--;
 }
 
+/* Keep the last 300 one-second samples and take the "last 5min" peaks from them. */
+static void roll_window(void)
+{
+	unsigned i;
+
+	S.win_sessions[S.win_pos] = (uint32_t)S.current;
+	S.win_sps[S.win_pos] = (uint32_t)S.sps_count;
+	S.win_pos = (S.win_pos + 1) % 300;
+	S.peak_5min = S.current;
+	S.sps_5min = 0;
+	for (i = 0; i < 300; i++) {
+		if (S.win_sessions[i] > S.peak_5min)
+			S.peak_5min = S.win_sessions[i];
+		if (S.win_sps[i] > S.sps_5min)
+			S.sps_5min = S.win_sps[i];
+	}
+}
+
 /* Sample /proc/stat once a second: idle share of all CPU time since last sample. */
 static void cpu_sample(void *arg)
 {
@@ -89,8 +110,7 @@ static void cpu_sample(void *arg)
 	S.sps_last = S.sps_count;
 	if (S.sps_count > S.sps_max)
 		S.sps_max = S.sps_count;
-	if (S.sps_count > S.sps_5min)
-		S.sps_5min = S.sps_count;
+	roll_window();
 	S.sps_count = 0;
 	tmr_start(&S.cpu_tmr, 1000, cpu_sample, NULL);
 }

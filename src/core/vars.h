@@ -26,10 +26,11 @@ int  vars_global_dump(struct mbuf *out);
 typedef const char *(vars_lookup_h)(const char *name, void *arg, char **tmp);
 
 /*
- * Expand ${name}, ${name:offset:len} is not supported, ${api args} (a word followed
- * by a space runs that API command synchronously and substitutes its output) and
- * $${name} (globals) in `in`. Unknown names expand to "". The result is a new
- * string (mem_deref). Signalling thread only (it may run API commands).
+ * Expand ${name}, ${cmd(args)} (runs that API command synchronously and
+ * substitutes its output, e.g. ${conference(1005 list count)}) and $${name}
+ * (globals) in `in`; references nest (${a_${b}}). Unknown names and commands
+ * expand to "". The result is a new string (mem_deref). Signalling thread only
+ * (it may run API commands).
  */
 int  vars_expand(char **outp, const char *in, vars_lookup_h *lookup, void *arg);
 

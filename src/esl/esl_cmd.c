@@ -95,6 +95,7 @@ static void do_auth(struct esl_conn *c, const char *password)
 
 	if (!strcmp(password, c->cfg->password)) {
 		c->authed = true;
+		tmr_cancel(&c->auth_tmr);
 		log_debug("esl: client %s authenticated\n", c->peer_str);
 		esl_conn_reply(c, "+OK accepted");
 		return;
@@ -139,7 +140,7 @@ static void do_api(struct esl_conn *c, const char *line)
 
 /* A background job outlives the connection that asked for it. */
 struct bgjob {
-	char uuid[UUID_STRLEN + 1];
+	char uuid[256];          /* a client's own Job-UUID is kept as given */
 	char *line;
 	char *cmd;
 	char *args;
@@ -267,6 +268,7 @@ static void do_event(struct esl_conn *c, const char *tokens)
 		return;
 	}
 	c->fmt = fmt;
+	c->listening = true;
 	esl_conn_events_on(c);
 	snprintf(reply, sizeof(reply), "+OK event listener enabled %s",
 		 event_format_name(c->fmt));
@@ -288,26 +290,6 @@ static void do_log(struct esl_conn *c, const char *arg)
 	esl_conn_reply(c, reply);
 }
 
-/* Commands that need a controlled channel; none exists on an inbound socket yet. */
-static bool do_session_cmds(struct esl_conn *c, const char *cmd, const char *args)
-{
-	char reply[128];
-
-	if (cmd_is(cmd, "myevents")) {
-		esl_conn_reply(c, "-ERR invalid uuid");
-	} else if (cmd_is(cmd, "divert_events")) {
-		esl_conn_reply(c, "-ERR not controlling a session.");
-	} else if (cmd_is(cmd, "sendmsg")) {
-		snprintf(reply, sizeof(reply), "-ERR invalid session id [%.64s]", args);
-		esl_conn_reply(c, reply);
-	} else if (cmd_is(cmd, "linger") || cmd_is(cmd, "nolinger")) {
-		esl_conn_reply(c, "-ERR not controlling a session");
-	} else {
-		return false;
-	}
-	return true;
-}
-
 static void handle_authed(struct esl_conn *c, const char *cmd, const struct esl_frame *f)
 {
 	char reply[600];
@@ -315,7 +297,7 @@ static void handle_authed(struct esl_conn *c, const char *cmd, const struct esl_
 	if (cmd_is(cmd, "filter")) {
 		esl_sub_filter(c->sub, cmd_args(cmd, 6), reply, sizeof(reply));
 		esl_conn_reply(c, reply);
-	} else if (do_session_cmds(c, cmd, cmd_args(cmd, strcspn(cmd, " ")))) {
+	} else if (esl_session_cmd(c, cmd, cmd_args(cmd, strcspn(cmd, " ")), f)) {
 		return;
 	} else if (cmd_is(cmd, "sendevent")) {
 		do_sendevent(c, cmd_args(cmd, 9), f);
@@ -336,8 +318,10 @@ static void handle_authed(struct esl_conn *c, const char *cmd, const struct esl_
 	} else if (cmd_is(cmd, "noevents")) {
 		if (c->bus)
 			bus_flush(c->bus);
-		esl_conn_reply(c, esl_sub_clear(c->sub) ? "+OK no longer listening for events" :
+		esl_sub_clear(c->sub);
+		esl_conn_reply(c, c->listening ? "+OK no longer listening for events" :
 			       "-ERR not listening for events");
+		c->listening = false;
 	} else {
 		esl_conn_reply(c, "-ERR command not found");
 	}

@@ -58,6 +58,9 @@ static void conn_destructor(void *data)
 	tmr_cancel(&c->drain_tmr);
 	tmr_cancel(&c->auth_tmr);
 	tmr_cancel(&c->reply_tmr);
+	tmr_cancel(&c->linger_tmr);
+	list_flush(&c->msgq);
+	mem_deref(c->session);
 	api_call_abandon(c->api);
 	mem_deref(c->log);
 	mem_deref(c->bus);
@@ -226,7 +229,6 @@ static void conn_drain(void *arg)
 {
 	struct esl_conn *c = arg;
 	unsigned rounds = 4;
-	uint64_t lost_total;
 
 	c->drain_pending = false;
 	if (c->closed || c->closing || !c->bus)
@@ -234,14 +236,20 @@ static void conn_drain(void *arg)
 	mem_ref(c);
 	while (rounds--) {
 		while (c->out->end - c->out->pos < OUT_HIGH_WATER) {
-			uint64_t lost = bus_take_lost(c->bus, &lost_total);
-			struct event *ev = bus_pop(c->bus);
+			uint64_t lost;
+			struct event *ev = bus_pop(c->bus, &lost);
 
-			if (lost)
-				report_loss(c, lost, lost_total);
 			if (!ev)
 				break;
-			write_event(c, ev, lost ? lost_total : 0);
+			/* The first event after a gap says how many were lost in all. */
+			if (lost) {
+				uint64_t total = bus_lost_total(c->bus);
+
+				report_loss(c, lost, total);
+				write_event(c, ev, total);
+			} else {
+				write_event(c, ev, 0);
+			}
 			event_deref(ev);
 		}
 		if (!conn_flush(c))
@@ -273,6 +281,13 @@ static bool conn_match(const struct event *ev, void *arg)
 	struct esl_conn *c = arg;
 
 	return esl_sub_match(c->sub, ev);
+}
+
+/* Shutdown: no more loop turns, so queued events go out now, as far as they fit. */
+void esl_conn_flush_events(struct esl_conn *c)
+{
+	if (c->bus && !c->closed && !c->closing)
+		conn_drain(c);
 }
 
 void esl_conn_events_on(struct esl_conn *c)
@@ -334,7 +349,6 @@ static void conn_process(struct esl_conn *c)
 			return;
 		}
 		off += used;
-		tmr_cancel(&c->auth_tmr);
 		esl_cmd_handle(c, &f);
 	}
 	if (c->closed)

@@ -28,22 +28,45 @@ static size_t find_head_end(const char *buf, size_t len, size_t *after)
 	return len;
 }
 
-static int parse_length(const char *v, size_t *lenp)
+static int parse_length(const char *v, size_t len, size_t *lenp)
 {
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
-	while (*v == ' ')
-		v++;
-	if (!*v)
+	while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		i++;
+	while (len > i && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
+		len--;
+	if (i == len)
 		return EBADMSG;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
+	for (; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
 			return EBADMSG;
-		n = n * 10 + (size_t)(*v - '0');
+		n = n * 10 + (size_t)(v[i] - '0');
 		if (n > ESL_FRAME_MAX_BODY)
 			return EBADMSG;
 	}
 	*lenp = n;
+	return 0;
+}
+
+/*
+ * Content-Length of a head still in wire form (not yet split), so that an
+ * incomplete frame can be left untouched until its body has arrived.
+ */
+static int head_length(const char *head, size_t len, size_t *blenp)
+{
+	size_t i = 0;
+
+	*blenp = 0;
+	while (i < len) {
+		const char *line = head + i, *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+
+		/* Header lines only; the first line is the command. */
+		if (i && ll >= 15 && !strncasecmp(line, "Content-Length:", 15))
+			return parse_length(line + 15, ll - 15, blenp);
+		i += ll + 1;
+	}
 	return 0;
 }
 
@@ -91,7 +114,6 @@ const char *esl_frame_header(const struct esl_frame *f, const char *name)
 int esl_frame_parse(char *buf, size_t len, size_t *consumed, struct esl_frame *f)
 {
 	size_t skip = 0, end, after = 0, blen = 0;
-	const char *cl;
 	int err;
 
 	/* Blank lines before a command are discarded. */
@@ -108,17 +130,16 @@ int esl_frame_parse(char *buf, size_t len, size_t *consumed, struct esl_frame *f
 	if (end - skip > ESL_FRAME_MAX_HEAD)
 		return E2BIG;
 
+	err = head_length(buf + skip, end - skip, &blen);
+	if (err)
+		return err;
+	if (len - after < blen)
+		return EAGAIN;
+
 	memset(f, 0, sizeof(*f));
 	buf[end] = '\0';
 	split_head(buf + skip, f);
-
-	cl = esl_frame_header(f, "Content-Length");
-	if (cl) {
-		err = parse_length(cl, &blen);
-		if (err)
-			return err;
-		if (len - after < blen)
-			return EAGAIN;
+	if (esl_frame_header(f, "Content-Length")) {
 		/*
 		 * The body is handed over as a C string; the byte after it belongs to the
 		 * next frame, so the body is moved one byte back over the head's final

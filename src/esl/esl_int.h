@@ -38,9 +38,20 @@ struct esl_conn {
 	struct bus_sub *bus;
 	enum event_format fmt;
 	bool drain_pending;
+	bool listening;               /* an `event` command succeeded (LFLAG_EVENTS) */
 	struct tmr drain_tmr, auth_tmr, reply_tmr;
 
 	struct log_sub *log;
+
+	/* myevents <uuid>: the channel this connection follows (esl_session.c) */
+	char session_uuid[64];
+	char session_name[160];
+	struct channel_watch *session;
+	int linger;                  /* seconds; -1 until the client closes; 0 none */
+	struct tmr linger_tmr;
+	struct list msgq;            /* sendmsg executes waiting (event-lock) */
+	bool exec_busy;
+	bool exec_starting;          /* inside app_execute for a queued message */
 	uint64_t lost_logged_ms;
 };
 
@@ -54,8 +65,13 @@ void esl_conn_reply(struct esl_conn *c, const char *text);
 void esl_conn_disconnect(struct esl_conn *c, const char *msg);
 void esl_conn_resume(struct esl_conn *c);      /* after an async command */
 void esl_conn_events_on(struct esl_conn *c);   /* subscribe to the bus */
+void esl_conn_flush_events(struct esl_conn *c);
 void esl_conn_log_on(struct esl_conn *c, enum log_level level);
 void esl_conn_log_off(struct esl_conn *c);
+
+/* esl_session.c: myevents, divert_events, sendmsg, linger, nolinger. */
+bool esl_session_cmd(struct esl_conn *c, const char *cmd, const char *args,
+		     const struct esl_frame *f);
 
 /* esl_cmd.c: handle one complete frame. */
 void esl_cmd_handle(struct esl_conn *c, const struct esl_frame *f);

@@ -68,8 +68,13 @@ static void load_param(const char *name, const char *value, const struct xml_nod
 	} else if (!strcmp(name, "password")) {
 		snprintf(cfg->password, sizeof(cfg->password), "%s", value);
 	} else if (!strcasecmp(name, "apply-inbound-acl")) {
-		if (cfg->nacls < ESL_MAX_ACLS)
-			cfg->acls[cfg->nacls++] = strdup(value);
+		if (cfg->nacls == ESL_MAX_ACLS) {
+			snprintf(ctx->err, ctx->errsz, "%s:%u: more than %d apply-inbound-acl",
+				 n->file, n->line, ESL_MAX_ACLS);
+			ctx->rc = EINVAL;
+			return;
+		}
+		cfg->acls[cfg->nacls++] = strdup(value);
 	} else if (!strcasecmp(name, "stop-on-bind-error")) {
 		cfg->stop_on_bind_error = config_true(value);
 	} else if (!strcmp(name, "event-queue-size")) {
@@ -82,7 +87,12 @@ static void load_param(const char *name, const char *value, const struct xml_nod
 		cfg->queue_size = (size_t)v;
 	} else if (!strcmp(name, "auth-timeout")) {
 		v = strtol(value, &end, 10);
-		cfg->auth_timeout = *end || v < 1 ? 25 : (unsigned)v;
+		if (*end || v < 1 || v > 3600) {
+			snprintf(ctx->err, ctx->errsz, "%s:%u: auth-timeout '%s' must be 1 to "
+				 "3600 seconds", n->file, n->line, value);
+			ctx->rc = EINVAL;
+		}
+		cfg->auth_timeout = (unsigned)v;
 	} else if (strcmp(name, "nat-map") && strcmp(name, "debug")) {
 		log_notice("%s:%u: event_socket.conf parameter '%s' ignored\n", n->file,
 			   n->line, name);
@@ -93,7 +103,8 @@ static bool is_loopback_ip(const char *ip)
 {
 	struct sa sa;
 
-	return !sa_set_str(&sa, ip, 0) && sa_is_loopback(&sa);
+	/* The whole of loopback.auto: 127.0.0.0/8 and ::1. */
+	return !sa_set_str(&sa, ip, 0) && acl_check("loopback.auto", &sa);
 }
 
 int esl_cfg_load(struct esl_cfg *cfg, const struct config *conf, char *err, size_t errsz)
@@ -266,6 +277,8 @@ void esl_stop(void)
 		struct esl_conn *c = le->data;
 
 		le = le->next;
+		/* Subscribers get what was fired before the notice (SHUTDOWN above all). */
+		esl_conn_flush_events(c);
 		esl_conn_disconnect(c, ESL_SHUTDOWN_MSG);
 	}
 	/* Whoever did not take the notice at once is dropped now. */

@@ -24,6 +24,7 @@ struct filter {
 struct esl_sub {
 	bool ids[EVENT_ID_COUNT];      /* ids[EVENT_ALL]: everything */
 	bool all_subclasses;           /* from ALL: every CUSTOM subclass */
+	char session[64];              /* myevents: only this channel's events */
 	struct list subclasses;        /* of struct subclass */
 	struct list filters;
 };
@@ -192,21 +193,23 @@ static bool nix_token(const char *tok, void *arg)
 	if (event_id_parse(tok, &id))
 		return true;
 	ctx->count++;
-	if (id == EVENT_ALL) {
-		esl_sub_clear(ctx->s);
+	/* As mod_event_socket: CUSTOM only switches to subclass names, ALL clears
+	 * the ids (not the subclasses), and one id out of ALL leaves the others. */
+	if (id == EVENT_CUSTOM) {
+		ctx->custom = true;
 		return true;
 	}
-	/* Removing one id from ALL leaves "every id but this one". */
+	if (id == EVENT_ALL) {
+		memset(ctx->s->ids, 0, sizeof(ctx->s->ids));
+		ctx->s->all_subclasses = false;
+		return true;
+	}
 	if (ctx->s->ids[EVENT_ALL]) {
 		ctx->s->ids[EVENT_ALL] = false;
 		for (i = 0; i < EVENT_ALL; i++)
 			ctx->s->ids[i] = true;
 	}
 	ctx->s->ids[id] = false;
-	if (id == EVENT_CUSTOM) {
-		ctx->s->all_subclasses = false;
-		ctx->custom = true;
-	}
 	return true;
 }
 
@@ -286,6 +289,10 @@ static int add_filter(struct esl_sub *s, const char *h, const char *v)
 		if (n && m[n] == '/')
 			n--;
 		f->re = pcre2_compile((PCRE2_SPTR)m + 1, n, 0, &ec, &eo, NULL);
+		if (!f->re) {
+			mem_deref(f);
+			return EBADMSG;
+		}
 	}
 	list_append(&s->filters, &f->le, f);
 	return 0;
@@ -328,7 +335,13 @@ void esl_sub_filter(struct esl_sub *s, const char *spec, char *reply, size_t siz
 		snprintf(reply, size, "-ERR invalid syntax");
 		return;
 	}
-	if (add_filter(s, h, v)) {
+	switch (add_filter(s, h, v)) {
+	case 0:
+		break;
+	case EBADMSG:
+		snprintf(reply, size, "-ERR invalid regex [%s]", v);
+		return;
+	default:
 		snprintf(reply, size, "-ERR memory error");
 		return;
 	}
@@ -371,6 +384,26 @@ static bool filters_pass(const struct esl_sub *s, const struct event *ev)
 	return send;
 }
 
+void esl_sub_myevents(struct esl_sub *s, const char *uuid)
+{
+	/* spec/event-socket.md 4.8: the events a controlling socket follows. */
+	static const enum event_id ids[] = {
+		EVENT_CHANNEL_ANSWER, EVENT_CHANNEL_APPLICATION, EVENT_CHANNEL_BRIDGE,
+		EVENT_CHANNEL_CREATE, EVENT_CHANNEL_DATA, EVENT_CHANNEL_DESTROY,
+		EVENT_CHANNEL_EXECUTE, EVENT_CHANNEL_EXECUTE_COMPLETE, EVENT_CHANNEL_HANGUP,
+		EVENT_CHANNEL_HANGUP_COMPLETE, EVENT_CHANNEL_ORIGINATE, EVENT_CHANNEL_UUID,
+		EVENT_CHANNEL_OUTGOING, EVENT_CHANNEL_PARK, EVENT_CHANNEL_PROGRESS,
+		EVENT_CHANNEL_PROGRESS_MEDIA, EVENT_CHANNEL_STATE, EVENT_CHANNEL_UNBRIDGE,
+		EVENT_CHANNEL_UNPARK, EVENT_DETECTED_SPEECH, EVENT_DTMF, EVENT_NOTALK,
+		EVENT_TALK, EVENT_BACKGROUND_JOB,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(*ids); i++)
+		s->ids[ids[i]] = true;
+	snprintf(s->session, sizeof(s->session), "%s", uuid);
+}
+
 bool esl_sub_match(const struct esl_sub *s, const struct event *ev)
 {
 	enum event_id id = event_get_id(ev);
@@ -383,5 +416,13 @@ bool esl_sub_match(const struct esl_sub *s, const struct event *ev)
 		if (id == EVENT_CUSTOM && sc && !s->all_subclasses && !find_subclass(s, sc))
 			return false;
 	}
-	return !s->filters.head || filters_pass(s, ev);
+	if (s->filters.head && !filters_pass(s, ev))
+		return false;
+	if (s->session[0]) {
+		const char *owner = id == EVENT_BACKGROUND_JOB ?
+			event_header(ev, "Job-Owner-UUID") : event_header(ev, "Unique-ID");
+
+		return owner && !strcmp(owner, s->session);
+	}
+	return true;
 }

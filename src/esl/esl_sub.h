@@ -33,6 +33,12 @@ bool esl_sub_any(const struct esl_sub *s);
  */
 void esl_sub_filter(struct esl_sub *s, const char *spec, char *reply, size_t size);
 
+/*
+ * myevents <uuid>: subscribe to the channel events of that one channel (and
+ * background jobs it owns); nothing else is delivered afterwards.
+ */
+void esl_sub_myevents(struct esl_sub *s, const char *uuid);
+
 /* Does the connection want this event? Subscription, then filters. */
 bool esl_sub_match(const struct esl_sub *s, const struct event *ev);
 

@@ -13,12 +13,18 @@
 #include "event/bus.h"
 #include "event/event.h"
 
+/* A queued event and how many were dropped right before it. */
+struct slot {
+	struct event *ev;
+	uint64_t lost_before;
+};
+
 struct bus_sub {
 	struct le le;
 	pthread_mutex_t lock;      /* guards the ring and counters */
-	struct event **ring;
+	struct slot *ring;
 	size_t cap, max, head, len;
-	uint64_t lost, lost_total;
+	uint64_t gap, lost_total;  /* gap: dropped since the last queued event */
 	bus_match_h *matchh;
 	bus_wake_h *wakeh;
 	void *arg;
@@ -49,7 +55,7 @@ void bus_close(void)
 static bool ring_grow(struct bus_sub *sub)
 {
 	size_t ncap = sub->cap ? sub->cap * 2 : 64, i;
-	struct event **n;
+	struct slot *n;
 
 	if (sub->cap >= sub->max)
 		return false;
@@ -74,13 +80,14 @@ static bool enqueue(struct bus_sub *sub, struct event *ev, bool *dropped)
 
 	pthread_mutex_lock(&sub->lock);
 	if (sub->len == sub->cap && !ring_grow(sub)) {
-		sub->lost++;
+		sub->gap++;
 		sub->lost_total++;
 		pthread_mutex_unlock(&sub->lock);
 		*dropped = true;
 		return false;
 	}
-	sub->ring[(sub->head + sub->len) % sub->cap] = event_ref(ev);
+	sub->ring[(sub->head + sub->len) % sub->cap] = (struct slot){event_ref(ev), sub->gap};
+	sub->gap = 0;
 	was_empty = sub->len++ == 0;
 	pthread_mutex_unlock(&sub->lock);
 	*dropped = false;
@@ -162,15 +169,19 @@ int bus_subscribe(struct bus_sub **subp, size_t maxq, bus_match_h *matchh,
 	return 0;
 }
 
-struct event *bus_pop(struct bus_sub *sub)
+struct event *bus_pop(struct bus_sub *sub, uint64_t *lostp)
 {
 	struct event *ev = NULL;
 
+	if (lostp)
+		*lostp = 0;
 	if (!sub)
 		return NULL;
 	pthread_mutex_lock(&sub->lock);
 	if (sub->len) {
-		ev = sub->ring[sub->head];
+		ev = sub->ring[sub->head].ev;
+		if (lostp)
+			*lostp = sub->ring[sub->head].lost_before;
 		sub->head = (sub->head + 1) % sub->cap;
 		sub->len--;
 	}
@@ -194,21 +205,18 @@ void bus_flush(struct bus_sub *sub)
 {
 	struct event *ev;
 
-	while ((ev = bus_pop(sub)))
+	while ((ev = bus_pop(sub, NULL)))
 		event_deref(ev);
 }
 
-uint64_t bus_take_lost(struct bus_sub *sub, uint64_t *totalp)
+uint64_t bus_lost_total(struct bus_sub *sub)
 {
 	uint64_t n;
 
 	if (!sub)
 		return 0;
 	pthread_mutex_lock(&sub->lock);
-	n = sub->lost;
-	sub->lost = 0;
-	if (totalp)
-		*totalp = sub->lost_total;
+	n = sub->lost_total;
 	pthread_mutex_unlock(&sub->lock);
 	return n;
 }

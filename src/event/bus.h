@@ -42,20 +42,18 @@ int  bus_subscribe(struct bus_sub **subp, size_t maxq, bus_match_h *matchh,
 		   bus_wake_h *wakeh, void *arg);
 
 /*
- * Next queued event (the caller owns the reference) or NULL. Thread-safe, so a
- * subscriber may pop on its own thread.
+ * Next queued event (the caller owns the reference) or NULL. *lostp (if given)
+ * is the number of events this subscriber lost just before this one, because
+ * its queue was full. Thread-safe, so a subscriber may pop on its own thread.
  */
-struct event *bus_pop(struct bus_sub *sub);
+struct event *bus_pop(struct bus_sub *sub, uint64_t *lostp);
 size_t bus_pending(const struct bus_sub *sub);
 
 /* Drop everything queued (noevents). */
 void bus_flush(struct bus_sub *sub);
 
-/*
- * Events lost since the last call (queue full); resets the count. Total since
- * subscribing in *totalp when given.
- */
-uint64_t bus_take_lost(struct bus_sub *sub, uint64_t *totalp);
+/* Events this subscriber lost since it subscribed. */
+uint64_t bus_lost_total(struct bus_sub *sub);
 
 /* Counters for status output and benchmarks. */
 struct bus_stats {

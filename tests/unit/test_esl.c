@@ -52,10 +52,26 @@ static void test_frames(void)
 	CHECK_INT(parse("sendevent X\nContent-Length: 10\n\nabc", &used, &f, &buf), EAGAIN);
 	free(buf);
 
+	/* A body that arrives in two reads: the first attempt must leave the buffer
+	 * as it was, so the second parses the whole frame. */
+	{
+		char split[64] = "sendevent CUSTOM\nContent-Length: 5 \n\nab";
+		size_t l1 = strlen(split);
+
+		CHECK_INT(esl_frame_parse(split, l1, &used, &f), EAGAIN);
+		memcpy(split + l1, "cdeapi x\n\n", 11);
+		CHECK_INT(esl_frame_parse(split, l1 + 11, &used, &f), 0);
+		CHECK(f.body && f.body_len == 5 && !memcmp(f.body, "abcde", 5));
+		CHECK_STR(f.cmd, "sendevent CUSTOM");
+		CHECK_INT(used, l1 + 3);
+	}
+
 	/* Lies and garbage. */
 	CHECK_INT(parse("x\nContent-Length: -1\n\n", &used, &f, &buf), EBADMSG);
 	free(buf);
 	CHECK_INT(parse("x\nContent-Length: 12abc\n\n", &used, &f, &buf), EBADMSG);
+	free(buf);
+	CHECK_INT(parse("x\nContent-Length:\n\n", &used, &f, &buf), EBADMSG);
 	free(buf);
 	CHECK_INT(parse("x\nContent-Length: 99999999999\n\n", &used, &f, &buf), EBADMSG);
 	free(buf);

@@ -1,0 +1,229 @@
+/*
+ * app.c - the application registry and one execution's life: variables,
+ * CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE, and completion now, later, or
+ * when the channel hangs up underneath a waiting application.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "channel/channel.h"
+#include "core/log.h"
+#include "dialplan/app.h"
+#include "dialplan/apps.h"
+#include "event/bus.h"
+
+struct app {
+	struct le le;
+	const char *name;
+	const char *syntax;
+	app_h *h;
+};
+
+struct app_exec {
+	struct channel *ch;
+	const struct app *app;
+	char *args;
+	char *uuid;
+	app_done_h *done;
+	void *arg;
+	struct channel_watch *watch;
+	void (*cancel)(void *data);
+	void *cancel_data;
+	bool finished;
+};
+
+static struct list apps;
+
+static const struct app *find(const char *name)
+{
+	struct le *le;
+
+	for (le = apps.head; le; le = le->next) {
+		const struct app *a = le->data;
+
+		if (!strcasecmp(a->name, name))
+			return a;
+	}
+	return NULL;
+}
+
+int app_register(const char *name, const char *syntax, app_h *h)
+{
+	struct app *a;
+
+	if (!name || !h || find(name))
+		return EINVAL;
+	a = mem_zalloc(sizeof(*a), NULL);
+	if (!a)
+		return ENOMEM;
+	a->name = name;
+	a->syntax = syntax ? syntax : "";
+	a->h = h;
+	list_append(&apps, &a->le, a);
+	return 0;
+}
+
+int app_exists(const char *name)
+{
+	return find(name) != NULL;
+}
+
+int app_init(void)
+{
+	list_init(&apps);
+	return apps_basic_init();
+}
+
+void app_close(void)
+{
+	list_flush(&apps);
+}
+
+static void exec_destructor(void *data)
+{
+	struct app_exec *x = data;
+
+	mem_deref(x->watch);
+	mem_deref(x->args);
+	mem_deref(x->uuid);
+	mem_deref(x->ch);
+}
+
+static void fire_exec(struct app_exec *x, enum event_id id, const char *response)
+{
+	struct event *ev;
+
+	if (channel_event_alloc(x->ch, id, NULL, &ev))
+		return;
+	event_add_header(ev, "Application", x->app->name);
+	event_add_header(ev, "Application-Data", x->args);
+	if (id == EVENT_CHANNEL_EXECUTE_COMPLETE)
+		event_add_header(ev, "Application-Response", response ? response : "_none_");
+	event_add_header(ev, "Application-UUID", x->uuid);
+	bus_fire(ev);
+}
+
+static void complete(struct app_exec *x, int err, const char *response)
+{
+	if (x->finished)
+		return;
+	x->finished = true;
+	x->watch = mem_deref(x->watch);
+	if (response)
+		channel_var_set(x->ch, "current_application_response", response);
+	fire_exec(x, EVENT_CHANNEL_EXECUTE_COMPLETE,
+		  channel_var(x->ch, "current_application_response"));
+	if (x->done)
+		x->done(x->ch, err, x->arg);
+	mem_deref(x);
+}
+
+void app_exec_done(struct app_exec *x, const char *response)
+{
+	if (x)
+		complete(x, 0, response);
+}
+
+struct channel *app_exec_channel(const struct app_exec *x)
+{
+	return x ? x->ch : NULL;
+}
+
+void app_exec_on_cancel(struct app_exec *x, void (*cancel)(void *data), void *data)
+{
+	x->cancel = cancel;
+	x->cancel_data = data;
+}
+
+static void exec_watch(struct channel *ch, enum channel_note note, const char *data,
+		       void *arg)
+{
+	struct app_exec *x = arg;
+
+	(void)ch;
+	(void)data;
+	if (note != CHANNEL_NOTE_HANGUP)
+		return;
+	if (x->cancel)
+		x->cancel(x->cancel_data);
+	complete(x, ECONNRESET, NULL);
+}
+
+int app_execute(struct channel *ch, const char *name, const char *args,
+		const char *uuid, app_done_h *done, void *arg)
+{
+	const struct app *a = name ? find(name) : NULL;
+	struct app_exec *x;
+	int err;
+
+	if (!a) {
+		log_warn("%s: no application named '%s'\n", channel_name(ch), name ? name : "");
+		return ENOENT;
+	}
+	x = mem_zalloc(sizeof(*x), exec_destructor);
+	if (!x)
+		return ENOMEM;
+	x->ch = mem_ref(ch);
+	x->app = a;
+	x->done = done;
+	x->arg = arg;
+	err = channel_expand(ch, args ? args : "", &x->args);
+	if (!err && uuid)
+		err = str_dup(&x->uuid, uuid);
+	if (err) {
+		mem_deref(x);
+		return err;
+	}
+	channel_var_set(ch, "current_application", a->name);
+	channel_var_set(ch, "current_application_data", x->args);
+	channel_var_set(ch, "current_application_response", NULL);
+	channel_var_set(ch, "app_uuid", uuid);
+	fire_exec(x, EVENT_CHANNEL_EXECUTE, NULL);
+
+	/* Our own reference: the handler may finish (and free) the execution. */
+	mem_ref(x);
+	err = a->h(ch, x->args, x);
+	if (err == EINPROGRESS && !x->finished && channel_up(ch) &&
+	    !channel_watch(&x->watch, ch, exec_watch, x)) {
+		mem_deref(x);
+		return EINPROGRESS;
+	}
+	if (err && err != EINPROGRESS)
+		log_warn("%s: %s(%s) failed: %s\n", channel_name(ch), a->name, x->args,
+			 strerror(err));
+	if (x->finished)
+		err = 0;
+	else if (err == EINPROGRESS && x->cancel)
+		x->cancel(x->cancel_data);       /* the channel is already gone */
+	complete(x, err == EINPROGRESS ? 0 : err, NULL);
+	mem_deref(x);
+	return err == EINPROGRESS ? 0 : err;
+}
+
+int app_parse_inline(const char *s, char **namep, char **argsp)
+{
+	const char *open, *close;
+	char *name = NULL, *args = NULL;
+	int err;
+
+	if (!s || *s != '&')
+		return EINVAL;
+	s++;
+	open = strchr(s, '(');
+	close = open ? strrchr(open, ')') : NULL;
+	if (!open)
+		return str_dup(namep, s) ? ENOMEM : (*argsp = NULL, 0);
+	if (!close || close[1] || open == s)
+		return EINVAL;
+	err = re_sdprintf(&name, "%b", s, (size_t)(open - s));
+	if (!err)
+		err = re_sdprintf(&args, "%b", open + 1, (size_t)(close - open - 1));
+	if (err) {
+		mem_deref(name);
+		return err;
+	}
+	*namep = name;
+	*argsp = args;
+	return 0;
+}

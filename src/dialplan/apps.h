@@ -1,0 +1,9 @@
+/*
+ * apps.h - the built-in applications, registered by app_init().
+ */
+#ifndef CONFAB_APPS_H
+#define CONFAB_APPS_H
+
+int apps_basic_init(void);
+
+#endif

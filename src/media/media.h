@@ -1,0 +1,93 @@
+/*
+ * media.h - RTP media: a pool of media worker threads, each with its own epoll
+ * loop and 20 ms tick, owning RTP streams (G.711 u-law/A-law, RFC 4733
+ * telephone-events, adaptive jitter buffer, symmetric RTP, media timeout).
+ *
+ * Threads: every function here is for the signalling thread. A stream's
+ * packets are handled on the worker that owns it; what the worker has to tell
+ * the core (a DTMF digit, a media timeout) arrives through media_event_h on the
+ * signalling thread. The hot path (per packet, per frame) allocates nothing,
+ * takes no lock and logs nothing.
+ */
+#ifndef CONFAB_MEDIA_H
+#define CONFAB_MEDIA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sa;
+struct media_stream;
+
+enum media_codec {
+	MEDIA_PCMU = 0,    /* RTP payload type 0 */
+	MEDIA_PCMA = 8,    /* RTP payload type 8 */
+};
+
+struct media_cfg {
+	uint16_t rtp_start;          /* switch.conf rtp-start-port (16384) */
+	uint16_t rtp_end;            /* switch.conf rtp-end-port (32767) */
+	unsigned workers;            /* 0: one per core */
+	unsigned media_timeout_ms;   /* no RTP for this long: MEDIA_EV_TIMEOUT (0 off) */
+};
+
+int  media_init(const struct media_cfg *cfg);
+void media_close(void);
+
+/* Negotiated parameters of one stream (from SDP). */
+struct media_params {
+	enum media_codec codec;
+	uint8_t pt;                  /* payload type the peer uses for the codec */
+	uint8_t te_pt;               /* telephone-event payload type, 0: none */
+	unsigned ptime_ms;           /* 20 by default */
+	bool send;                   /* false while on hold (sendonly/inactive) */
+	bool recv;
+};
+
+enum media_ev {
+	MEDIA_EV_DTMF,               /* a telephone-event digit ended */
+	MEDIA_EV_TIMEOUT,            /* no RTP for media_timeout_ms */
+	MEDIA_EV_LATCHED,            /* first packet: remote address learned */
+};
+
+struct media_ev_data {
+	char digit;                  /* MEDIA_EV_DTMF: 0-9 * # A-D */
+	unsigned duration_ms;        /* MEDIA_EV_DTMF */
+};
+
+/* Signalling thread, never after the stream was freed. */
+typedef void (media_event_h)(struct media_stream *ms, enum media_ev ev,
+			     const struct media_ev_data *d, void *arg);
+
+/*
+ * Bind a new RTP port (even, from the configured range) on `local_ip` and give
+ * the stream to a worker. Free with mem_deref: the worker stops it and the port
+ * returns to the pool.
+ */
+int  media_stream_alloc(struct media_stream **msp, const char *local_ip,
+			media_event_h *eventh, void *arg);
+uint16_t media_stream_port(const struct media_stream *ms);
+
+/* Where to send, and what; may be called again (re-INVITE, hold, unhold). */
+int  media_stream_set_remote(struct media_stream *ms, const struct sa *remote,
+			     const struct media_params *prm);
+const struct media_params *media_stream_params(const struct media_stream *ms);
+
+/* Send RFC 4733 events for `digits` (0-9 * # A-D), each `duration_ms` long. */
+int  media_stream_send_dtmf(struct media_stream *ms, const char *digits,
+			    unsigned duration_ms);
+
+/*
+ * Connect two streams: what each receives is played to the other (transcoded if
+ * their codecs differ). One stream may be linked to itself (echo). A stream is
+ * in at most one link; linking again replaces it.
+ */
+int  media_stream_link(struct media_stream *a, struct media_stream *b);
+void media_stream_unlink(struct media_stream *ms);
+
+/* Packet counters for channel variables (rtp_audio_in_packet_count ...). */
+struct media_stats {
+	uint64_t in_packets, out_packets, in_bytes, out_bytes, in_skipped;
+};
+void media_stream_stats(const struct media_stream *ms, struct media_stats *st);
+
+#endif
