@@ -278,15 +278,16 @@ static void do_event(struct esl_conn *c, const char *tokens)
 static void do_log(struct esl_conn *c, const char *arg)
 {
 	enum log_level level = LOGL_DEBUG;
-	char reply[128];
+	char word[32] = "", reply[128];
 
-	if (*arg && log_level_parse(arg, &level)) {
+	/* As mod_event_socket: the first word is the level, echoed as typed. */
+	sscanf(arg, "%31s", word);
+	if (*word && log_level_parse(word, &level)) {
 		esl_conn_reply(c, "-ERR invalid log level");
 		return;
 	}
 	esl_conn_log_on(c, level);
-	snprintf(reply, sizeof(reply), "+OK log level %s [%d]", *arg ? arg : "debug",
-		 (int)level);
+	snprintf(reply, sizeof(reply), "+OK log level %s [%d]", word, (int)level);
 	esl_conn_reply(c, reply);
 }
 

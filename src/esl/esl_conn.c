@@ -343,7 +343,7 @@ static void conn_process(struct esl_conn *c)
 		if (err) {
 			log_warn("esl: client %s sent a malformed frame (%s), disconnecting\n",
 				 c->peer_str, err == E2BIG ? "head too long" :
-				 "bad Content-Length");
+				 "bad Content-Length or too many headers");
 			esl_conn_reply(c, "-ERR command parse error.");
 			esl_conn_disconnect(c, ESL_BYE_MSG);
 			return;

@@ -70,8 +70,11 @@ static int head_length(const char *head, size_t len, size_t *blenp)
 	return 0;
 }
 
-/* Split the NUL-terminated head into the command and headers, in place. */
-static void split_head(char *head, struct esl_frame *f)
+/*
+ * Split the NUL-terminated head into the command and headers, in place. More
+ * headers than fit is an error: dropping some would change what the frame means.
+ */
+static int split_head(char *head, struct esl_frame *f)
 {
 	char *line = head, *next;
 
@@ -87,8 +90,9 @@ static void split_head(char *head, struct esl_frame *f)
 			*cr = '\0';
 		if (line == head) {
 			f->cmd = line;
-		} else if ((colon = strchr(line, ':')) && colon != line &&
-			   f->nhdrs < ESL_FRAME_MAX_HEADERS) {
+		} else if ((colon = strchr(line, ':')) && colon != line) {
+			if (f->nhdrs == ESL_FRAME_MAX_HEADERS)
+				return EBADMSG;
 			/* Header values are taken verbatim, only leading blanks skipped. */
 			*colon++ = '\0';
 			while (*colon == ' ' || *colon == '\t')
@@ -98,6 +102,7 @@ static void split_head(char *head, struct esl_frame *f)
 		}
 		line = next;
 	}
+	return 0;
 }
 
 const char *esl_frame_header(const struct esl_frame *f, const char *name)
@@ -138,8 +143,10 @@ int esl_frame_parse(char *buf, size_t len, size_t *consumed, struct esl_frame *f
 
 	memset(f, 0, sizeof(*f));
 	buf[end] = '\0';
-	split_head(buf + skip, f);
-	if (esl_frame_header(f, "Content-Length")) {
+	err = split_head(buf + skip, f);
+	if (err)
+		return err;
+	if (blen) {
 		/*
 		 * The body is handed over as a C string; the byte after it belongs to the
 		 * next frame, so the body is moved one byte back over the head's final

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define ESL_FRAME_MAX_HEADERS   128
+#define ESL_FRAME_MAX_HEADERS   1024
 #define ESL_FRAME_MAX_HEAD      (64 * 1024)          /* command + headers */
 #define ESL_FRAME_MAX_BODY      (16 * 1024 * 1024)   /* FreeSWITCH's limit */
 
@@ -29,7 +29,8 @@ struct esl_frame {
 /*
  * Parse one frame from buf[0..len). Returns 0 with *consumed set when a whole
  * frame is there, EAGAIN when more bytes are needed, E2BIG when the head is over
- * ESL_FRAME_MAX_HEAD, EBADMSG for a bad or oversized Content-Length. On 0 the
+ * ESL_FRAME_MAX_HEAD, EBADMSG for a bad or oversized Content-Length or more than
+ * ESL_FRAME_MAX_HEADERS headers. On 0 the
  * frame's strings are NUL-terminated inside buf and valid until buf changes.
  */
 int esl_frame_parse(char *buf, size_t len, size_t *consumed, struct esl_frame *f);

@@ -318,7 +318,9 @@ void esl_sub_filter(struct esl_sub *s, const char *spec, char *reply, size_t siz
 			snprintf(reply, size, "+OK filter deleted. [all][]");
 			return;
 		}
-		mem_deref(find_filter(s, h, *v ? v : NULL));
+		/* Every filter on that header (with that value, if one is given). */
+		for (struct filter *f; (f = find_filter(s, h, *v ? v : NULL));)
+			mem_deref(f);
 		snprintf(reply, size, "+OK filter deleted. [%s][%s]", h, v);
 		return;
 	}
