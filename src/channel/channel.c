@@ -14,6 +14,7 @@
 #include "channel/channel_int.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "core/strfmt.h"
 #include "core/uuid.h"
 #include "core/vars.h"
 #include "event/bus.h"
@@ -303,13 +304,19 @@ int channel_var_set(struct channel *ch, const char *name, const char *value)
 
 int channel_var_setf(struct channel *ch, const char *name, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[256], *s;
+	size_t len;
 	va_list ap;
+	int err;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	s = strfmt_v(buf, sizeof(buf), &len, fmt, ap);
 	va_end(ap);
-	return channel_var_set(ch, name, buf);
+	if (!s)
+		return ENOMEM;
+	err = channel_var_set(ch, name, s);
+	strfmt_free(s, buf);
+	return err;
 }
 
 const char *channel_var(const struct channel *ch, const char *name)

@@ -359,10 +359,7 @@ static int cmd_hupall(struct api_call *call, const char *args)
 
 int channel_api_init(void)
 {
-	static const struct {
-		const char *name, *syntax, *desc;
-		api_cmd_h *h;
-	} cmds[] = {
+	static const struct api_def cmds[] = {
 		{"originate", "<call url> <exten>|&<application_name>(<app_args>) "
 			      "[<dialplan>] [<context>] [<cid_name>] [<cid_num>] "
 			      "[<timeout_sec>]", "Originate a call", cmd_originate},
@@ -381,13 +378,9 @@ int channel_api_init(void)
 		 cmd_uuid_send_dtmf},
 		{"hupall", "<cause> [<var> <value>]", "hupall", cmd_hupall},
 	};
-	size_t i;
-	int err;
+	int err = api_register_table(cmds, sizeof(cmds) / sizeof(*cmds));
 
-	for (i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
-		err = api_register(cmds[i].name, cmds[i].syntax, cmds[i].desc, cmds[i].h);
-		if (err)
-			return err;
-	}
+	if (err)
+		return err;
 	return channel_show_init();
 }

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
@@ -219,7 +220,7 @@ static void list_destructor(void *data)
 	free(l->nodes);
 }
 
-static int load_list(const struct xml_node *x)
+static int load_list(struct list *dst, const struct xml_node *x)
 {
 	const char *name = xml_attr(x, "name"), *dflt = xml_attr(x, "default");
 	const struct xml_node *n;
@@ -233,7 +234,7 @@ static int load_list(const struct xml_node *x)
 	l = mem_zalloc(sizeof(*l), list_destructor);
 	if (!l)
 		return ENOMEM;
-	list_append(&lists, &l->le, l);
+	list_append(dst, &l->le, l);
 	l->default_allow = dflt && !strcasecmp(dflt, "allow");
 	err = str_dup(&l->name, name);
 	for (n = xml_child(x, "node"); n && !err; n = xml_next(n)) {
@@ -254,16 +255,40 @@ static int load_list(const struct xml_node *x)
 	return err;
 }
 
-int acl_init(const struct config *cfg)
+static int load_lists(struct list *dst, const struct config *cfg)
 {
 	const struct xml_node *acl = config_module(cfg, "acl.conf");
 	const struct xml_node *x;
 	int err = 0;
 
-	list_flush(&lists);
 	for (x = xml_child(xml_child(acl, "network-lists"), "list"); x && !err; x = xml_next(x))
-		err = load_list(x);
+		err = load_list(dst, x);
 	return err;
+}
+
+int acl_init(const struct config *cfg)
+{
+	list_flush(&lists);
+	return load_lists(&lists, cfg);
+}
+
+int acl_reload(const struct config *cfg, char *err, size_t errsz)
+{
+	struct list fresh = LIST_INIT;
+	struct le *le;
+	int e = load_lists(&fresh, cfg);
+
+	if (e) {
+		list_flush(&fresh);
+		snprintf(err, errsz, "acl.conf: %s; keeping the previous lists", strerror(e));
+		return e;
+	}
+	list_flush(&lists);
+	while ((le = fresh.head)) {
+		list_unlink(le);
+		list_append(&lists, le, le->data);
+	}
+	return 0;
 }
 
 void acl_close(void)

@@ -22,6 +22,8 @@ struct acl_node {
 };
 
 int  acl_init(const struct config *cfg);    /* (re)loads the named lists */
+/* reloadxml hook: acl_init on the new tree, keeping the old lists on error. */
+int  acl_reload(const struct config *cfg, char *err, size_t errsz);
 void acl_close(void);
 
 /* "10.0.0.0/8", "::1/128", "127.0.0.1" (a host) into a node. */

@@ -11,6 +11,7 @@
 #include <re.h>
 #include "core/api.h"
 #include "core/log.h"
+#include "core/strfmt.h"
 #include "event/bus.h"
 #include "event/event.h"
 
@@ -102,6 +103,19 @@ void api_unregister(const char *name)
 	i = (size_t)(c - R.v);
 	memmove(&R.v[i], &R.v[i + 1], (R.n - i - 1) * sizeof(*R.v));
 	R.n--;
+}
+
+int api_register_table(const struct api_def *defs, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = api_register(defs[i].name, defs[i].syntax, defs[i].desc, defs[i].h);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 void api_foreach(api_each_h *h, void *arg)
@@ -252,27 +266,20 @@ int api_exec_sync(struct mbuf *out, const char *cmd, const char *args)
 /* libc formatting (libre's lacks %.*s and friends), so the format checks hold. */
 int api_printf(struct api_call *call, const char *fmt, ...)
 {
-	char buf[1024], *big;
+	char buf[1024], *s;
+	size_t len;
 	va_list ap;
-	int n, err;
+	int err;
 
 	if (!call)
 		return EINVAL;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	s = strfmt_v(buf, sizeof(buf), &len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return EINVAL;
-	if ((size_t)n < sizeof(buf))
-		return mbuf_write_mem(call->out, (const uint8_t *)buf, (size_t)n);
-	big = malloc((size_t)n + 1);
-	if (!big)
+	if (!s)
 		return ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	err = mbuf_write_mem(call->out, (const uint8_t *)big, (size_t)n);
-	free(big);
+	err = mbuf_write_mem(call->out, (const uint8_t *)s, len);
+	strfmt_free(s, buf);
 	return err;
 }
 

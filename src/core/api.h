@@ -31,6 +31,13 @@ int  api_register(const char *name, const char *syntax, const char *desc,
 		  api_cmd_h *handler);
 void api_unregister(const char *name);
 
+/* A subsystem's commands, registered in one call (stops at the first error). */
+struct api_def {
+	const char *name, *syntax, *desc;
+	api_cmd_h *h;
+};
+int  api_register_table(const struct api_def *defs, size_t n);
+
 /*
  * Run `cmd` with `args` (may be NULL). When the command finishes at once, doneh
  * runs before this returns and *callp (if given) is set to NULL; otherwise *callp

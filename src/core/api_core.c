@@ -299,10 +299,7 @@ static int cmd_reloadxml(struct api_call *call, const char *args)
 
 int api_core_init(void)
 {
-	static const struct {
-		const char *name, *syntax, *desc;
-		api_cmd_h *h;
-	} cmds[] = {
+	static const struct api_def cmds[] = {
 		{"show", "codec|endpoint|application|api|dialplan|file|timer|calls [count]|"
 			 "channels [count|like <match string>]|calls|detailed_calls|"
 			 "bridged_calls|detailed_bridged_calls|aliases|complete|chat|"
@@ -317,13 +314,5 @@ int api_core_init(void)
 		{"echo", "<data>", "Echo", cmd_echo},
 		{"reloadxml", "", "Reload XML", cmd_reloadxml},
 	};
-	size_t i;
-	int err;
-
-	for (i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
-		err = api_register(cmds[i].name, cmds[i].syntax, cmds[i].desc, cmds[i].h);
-		if (err)
-			return err;
-	}
-	return 0;
+	return api_register_table(cmds, sizeof(cmds) / sizeof(*cmds));
 }

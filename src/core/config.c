@@ -1043,6 +1043,46 @@ struct config *config_current(void)
 	return current;
 }
 
+/* Subsystems that derive state from the tree (ACLs, dialplan, directory). */
+#define MAX_RELOAD_HOOKS 16
+static config_reload_h *reload_hooks[MAX_RELOAD_HOOKS];
+static size_t nreload_hooks;
+
+int config_on_reload(config_reload_h *h)
+{
+	if (!h || nreload_hooks == MAX_RELOAD_HOOKS)
+		return EINVAL;
+	reload_hooks[nreload_hooks++] = h;
+	return 0;
+}
+
+void config_reload_hooks_clear(void)
+{
+	nreload_hooks = 0;
+}
+
+static int run_reload_hooks(const struct config *cfg, char *err, size_t errsz)
+{
+	char msg[512];
+	size_t i;
+	int first = 0;
+
+	for (i = 0; i < nreload_hooks; i++) {
+		int e;
+
+		msg[0] = '\0';
+		e = reload_hooks[i](cfg, msg, sizeof(msg));
+		if (!e)
+			continue;
+		log_err("reloadxml: %s", msg[0] ? msg : strerror(e));
+		if (!first) {
+			first = e;
+			snprintf(err, errsz, "%s", msg[0] ? msg : strerror(e));
+		}
+	}
+	return first;
+}
+
 int config_reload(char *err, size_t errsz)
 {
 	struct loader ld = {.msg = err, .msgsz = errsz};
@@ -1058,8 +1098,9 @@ int config_reload(char *err, size_t errsz)
 		return e;
 	config_set_current(cfg);
 	log_info("configuration reloaded from %s", cfg->dir);
+	e = run_reload_hooks(cfg, err, errsz);
 	mem_deref(cfg);
-	return 0;
+	return e;
 }
 
 const char *xml_attr(const struct xml_node *n, const char *name)

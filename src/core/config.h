@@ -51,8 +51,17 @@ const struct xml_node *config_section(const struct config *cfg, const char *name
 /* The process-wide current configuration (what reloadxml replaces). */
 void config_set_current(struct config *cfg);      /* takes a reference */
 struct config *config_current(void);              /* borrowed; may be NULL */
-/* Reload from the current directory; on error keeps the old tree. */
+/*
+ * Reload from the current directory; on a parse error keeps the old tree. After
+ * a successful parse every reload hook runs, in registration order, with the
+ * new tree; a hook that fails keeps its own previous state and its error is
+ * returned (the first one), the others still run.
+ */
 int  config_reload(char *err, size_t errsz);
+
+typedef int (config_reload_h)(const struct config *cfg, char *err, size_t errsz);
+int  config_on_reload(config_reload_h *h);
+void config_reload_hooks_clear(void);
 
 /* DOM helpers; all accept NULL and then return NULL. */
 const char *xml_attr(const struct xml_node *n, const char *name);

@@ -285,6 +285,7 @@ static int start(const struct options *o, struct config *cfg)
 	rc = status_init(&cc.status);
 	rc = rc ? rc : api_core_init();
 	rc = rc ? rc : acl_init(cfg);
+	rc = rc ? rc : config_on_reload(acl_reload);
 	rc = rc ? rc : channel_init();
 	rc = rc ? rc : channel_api_init();
 	rc = rc ? rc : channel_ep_register("error", originate_error_ep);
@@ -369,6 +370,7 @@ int main(int argc, char **argv)
 	media_close();
 	app_close();
 	status_close();
+	config_reload_hooks_clear();
 	acl_close();
 	loop_close();
 	config_set_current(NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "core/api.h"
+#include "core/strfmt.h"
 #include "event/bus.h"
 #include "event/event.h"
 #include "esl/esl_int.h"
@@ -154,16 +155,17 @@ void esl_conn_send(struct esl_conn *c, const char *buf, size_t len)
 
 void esl_conn_printf(struct esl_conn *c, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], *s;
+	size_t len;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	s = strfmt_v(buf, sizeof(buf), &len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!s)
 		return;
-	esl_conn_send(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	esl_conn_send(c, s, len);
+	strfmt_free(s, buf);
 }
 
 void esl_conn_reply(struct esl_conn *c, const char *text)

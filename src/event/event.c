@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <re.h>
+#include "core/strfmt.h"
 #include "event/event.h"
 #include "event/event_int.h"
 
@@ -169,25 +170,18 @@ int event_add_header(struct event *ev, const char *name, const char *value)
 
 int event_add_headerf(struct event *ev, const char *name, const char *fmt, ...)
 {
-	char buf[1024], *big = NULL;
+	char buf[1024], *s;
+	size_t len;
 	va_list ap;
-	int n, err;
+	int err;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	s = strfmt_v(buf, sizeof(buf), &len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return EINVAL;
-	if ((size_t)n < sizeof(buf))
-		return event_add_header(ev, name, buf);
-	big = malloc((size_t)n + 1);
-	if (!big)
+	if (!s)
 		return ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	err = event_add_header(ev, name, big);
-	free(big);
+	err = event_add_header_len(ev, name, strlen(name), s, len);
+	strfmt_free(s, buf);
 	return err;
 }
 
