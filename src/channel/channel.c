@@ -326,6 +326,14 @@ const char *channel_var(const struct channel *ch, const char *name)
 	return i >= 0 ? ch->vars[i].value : NULL;
 }
 
+void channel_var_foreach(const struct channel *ch, channel_var_h *h, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ch->nvars; i++)
+		h(ch->vars[i].name, ch->vars[i].value, arg);
+}
+
 bool channel_var_true(const struct channel *ch, const char *name)
 {
 	const char *v = channel_var(ch, name);
@@ -370,18 +378,33 @@ int channel_watch(struct channel_watch **wp, struct channel *ch, channel_watch_h
 	return 0;
 }
 
-/* Tell every watcher; a watcher may free itself or others while being told. */
+/*
+ * Tell every watcher. A watcher may free itself or any other watcher while being
+ * told, so the list is copied first (holding each watch) and a watch that was
+ * freed meanwhile - unlinked - is skipped.
+ */
 void channel_notify(struct channel *ch, enum channel_note note, const char *data)
 {
-	struct le *le = ch->watches.head;
+	struct channel_watch *stack[16], **ws = stack;
+	size_t n = list_count(&ch->watches), i = 0;
+	struct le *le;
 
+	if (!n)
+		return;
+	if (n > 16 && !(ws = calloc(n, sizeof(*ws))))
+		return;
 	mem_ref(ch);
-	while (le) {
-		struct channel_watch *w = le->data;
-
-		le = le->next;
-		w->h(ch, note, data, w->arg);
+	for (le = ch->watches.head; le && i < n; le = le->next)
+		ws[i++] = mem_ref(le->data);
+	n = i;
+	for (i = 0; i < n; i++) {
+		if (ws[i]->le.list)
+			ws[i]->h(ch, note, data, ws[i]->arg);
 	}
+	for (i = 0; i < n; i++)
+		mem_deref(ws[i]);
+	if (ws != stack)
+		free(ws);
 	mem_deref(ch);
 }
 

@@ -99,6 +99,9 @@ int  channel_var_setf(struct channel *ch, const char *name, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 const char *channel_var(const struct channel *ch, const char *name);
 bool channel_var_true(const struct channel *ch, const char *name);
+/* Every variable in insertion order; the handler must not change variables. */
+typedef void (channel_var_h)(const char *name, const char *value, void *arg);
+void channel_var_foreach(const struct channel *ch, channel_var_h *h, void *arg);
 /* Expand ${var} (channel, then global), ${api(args)}, $${global}. mem_deref. */
 int  channel_expand(struct channel *ch, const char *in, char **outp);
 

@@ -350,11 +350,25 @@ static int path_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* cmd="include": a glob relative to the conf dir, expanded in sorted order; a
- * pattern that matches nothing is fine, a plain file name that is missing is not. */
+/*
+ * cmd="include": a glob relative to the directory of the file that includes it
+ * (as FreeSWITCH resolves it, so a vanilla tree's "../sip_profiles/..." and
+ * "default/..." patterns work), expanded in sorted order; a pattern that matches
+ * nothing is fine, a plain file name that is missing is not.
+ */
+/* The directory of the file being parsed; the conf dir for generated text. */
+static int including_dir(char **dirp, const struct parse *p)
+{
+	const char *slash = p->file ? strrchr(p->file, '/') : NULL;
+
+	if (!slash || p->file[0] != '/')
+		return str_dup(dirp, p->ld->dir);
+	return re_sdprintf(dirp, "%b", p->file, (size_t)(slash - p->file));
+}
+
 static void pp_include(struct parse *p, char *data)
 {
-	char *pattern = NULL;
+	char *pattern = NULL, *dir = NULL;
 	glob_t g;
 	size_t i;
 	int rc;
@@ -364,10 +378,12 @@ static void pp_include(struct parse *p, char *data)
 		fail(p, EINVAL, "include without data");
 		return;
 	}
-	if (include_pattern(&pattern, p->ld->dir, data)) {
+	if (including_dir(&dir, p) || include_pattern(&pattern, dir, data)) {
+		mem_deref(dir);
 		fail(p, ENOMEM, "out of memory");
 		return;
 	}
+	mem_deref(dir);
 	rc = glob(pattern, GLOB_NOSORT, NULL, &g);
 	if (rc == GLOB_NOMATCH) {
 		if (!strpbrk(data, "*?["))

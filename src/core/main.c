@@ -31,6 +31,7 @@
 #include "event/bus.h"
 #include "event/event.h"
 #include "media/media.h"
+#include "sip/sip_ep.h"
 
 struct options {
 	const char *conf_dir;
@@ -282,9 +283,14 @@ static int start(const struct options *o, struct config *cfg)
 	if (o->loglevel && !log_level_parse(o->loglevel, &lvl))
 		cc.loglevel = lvl;
 	log_set_level(cc.loglevel);
+	/* Every check of the configuration before anything binds a port. */
+	rc = acl_init(cfg);
+	if (!rc)
+		rc = esl_cfg_load(&ec, cfg, err, sizeof(err));
+	if (rc)
+		goto out;
 	rc = status_init(&cc.status);
 	rc = rc ? rc : api_core_init();
-	rc = rc ? rc : acl_init(cfg);
 	rc = rc ? rc : config_on_reload(acl_reload);
 	rc = rc ? rc : channel_init();
 	rc = rc ? rc : channel_api_init();
@@ -296,11 +302,11 @@ static int start(const struct options *o, struct config *cfg)
 		snprintf(err, sizeof(err), "core start-up failed: %s", strerror(rc));
 		goto out;
 	}
-	rc = esl_cfg_load(&ec, cfg, err, sizeof(err));
+	rc = sipep_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = esl_start(&ec);
-	esl_cfg_reset(&ec);
  out:
+	esl_cfg_reset(&ec);
 	if (rc)
 		log_crit("%s\n", err[0] ? err : strerror(rc));
 	return rc;
@@ -367,6 +373,7 @@ int main(int argc, char **argv)
 	channel_close();
 	esl_stop();
  out:
+	sipep_close();
 	media_close();
 	app_close();
 	status_close();

@@ -175,8 +175,13 @@ static int app_bridge(struct channel *ch, const char *args, struct app_exec *x)
 		return ENOMEM;
 	ba->x = x;
 	opts.aleg = ch;
-	opts.cid_name = p->caller_id_name;
-	opts.cid_num = p->caller_id_number;
+	/* The B leg shows the caller's effective caller ID, as FreeSWITCH sends it. */
+	opts.cid_name = channel_var(ch, "effective_caller_id_name");
+	opts.cid_num = channel_var(ch, "effective_caller_id_number");
+	if (!opts.cid_name)
+		opts.cid_name = p->caller_id_name;
+	if (!opts.cid_num)
+		opts.cid_num = p->caller_id_number;
 	app_exec_on_cancel(x, bridge_cancel, ba);
 	err = originate_start(&ba->orig, args, &opts, bridge_originated, ba);
 	if (err) {

@@ -84,10 +84,41 @@ int  media_stream_send_dtmf(struct media_stream *ms, const char *digits,
 int  media_stream_link(struct media_stream *a, struct media_stream *b);
 void media_stream_unlink(struct media_stream *ms);
 
-/* Packet counters for channel variables (rtp_audio_in_packet_count ...). */
+/*
+ * Packet counters for channel variables (rtp_audio_in_packet_count ...).
+ * in_packets/in_bytes count accepted RTP packets (audio and telephone-events);
+ * in_skipped counts every datagram dropped: not RTP, wrong payload type,
+ * foreign source, too late for the jitter buffer or a duplicate. The fields
+ * after in_skipped break it down and describe the jitter buffer.
+ */
 struct media_stats {
 	uint64_t in_packets, out_packets, in_bytes, out_bytes, in_skipped;
+	uint64_t in_invalid;         /* not RTP, truncated, wrong version/lengths */
+	uint64_t in_wrong_pt;        /* neither the codec's nor the telephone-event PT */
+	uint64_t in_foreign;         /* from another address with the latched SSRC */
+	uint64_t in_late;            /* arrived after its playout time */
+	uint64_t in_dup;             /* every sample already buffered */
+	uint64_t concealed;          /* 20 ms frames played with nothing received */
+	unsigned jb_ms;              /* jitter buffer depth now */
 };
 void media_stream_stats(const struct media_stream *ms, struct media_stats *st);
+
+/*
+ * Health of the worker ticks since media_init or the last
+ * media_tick_stats_reset (for `show media`-style commands and bench/): how late
+ * each 20 ms tick started after its timer expired, how long after the expiry it
+ * finished (all streams received, mixed and sent), and the workers' CPU time.
+ */
+struct media_tick_stats {
+	unsigned workers, streams;
+	uint64_t ticks;              /* ticks processed, all workers */
+	uint64_t overruns;           /* ticks skipped because a worker fell behind */
+	unsigned late_p50_us, late_p99_us, late_max_us;
+	unsigned done_p50_us, done_p99_us, done_max_us;
+	double cpu_s;                /* CPU seconds of all worker threads */
+	double worker_cpu_s[8];      /* the first eight workers, each */
+};
+void media_tick_stats(struct media_tick_stats *ts);
+void media_tick_stats_reset(void);
 
 #endif

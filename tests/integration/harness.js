@@ -68,6 +68,21 @@ function freePort() {
 	});
 }
 
+/* A port free for both UDP and TCP (SIP profiles listen on both). */
+async function freeUdpPort() {
+	const dgram = require('node:dgram');
+	for (;;) {
+		const port = await freePort();
+		const ok = await new Promise((resolve) => {
+			const s = dgram.createSocket('udp4');
+			s.on('error', () => resolve(false));
+			s.bind(port, HOST, () => s.close(() => resolve(true)));
+		});
+		if (ok)
+			return port;
+	}
+}
+
 function xmlEscape(s) {
 	return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 		.replace(/"/g, '&quot;');
@@ -124,6 +139,14 @@ function makeConfig(port, opts = {}) {
 	}, opts.esl || {}));
 	if (opts.switch)
 		setParams(path.join(conf, 'autoload_configs', 'switch.conf.xml'), opts.switch);
+	/* Each test daemon gets SIP ports of its own, so test files can run in parallel. */
+	const sofia = path.join(conf, 'autoload_configs', 'sofia.conf.xml');
+	if (opts.sipPorts && fs.existsSync(sofia)) {
+		let xml = fs.readFileSync(sofia, 'utf8');
+		xml = xml.replace('name="sip-port" value="5060"', `name="sip-port" value="${opts.sipPorts[0]}"`)
+			.replace('name="sip-port" value="5080"', `name="sip-port" value="${opts.sipPorts[1]}"`);
+		fs.writeFileSync(sofia, xml);
+	}
 	if (opts.aclLists) {
 		const acl = path.join(conf, 'autoload_configs', 'acl.conf.xml');
 		const xml = fs.readFileSync(acl, 'utf8');
@@ -274,9 +297,12 @@ async function startServer(opts = {}) {
 	let lastErr;
 	for (let attempt = 0; attempt < 3; attempt++) {
 		const port = await freePort();
-		const { dir, conf } = makeConfig(port, opts);
+		const sipPorts = [await freeUdpPort(), await freeUdpPort()];
+		const { dir, conf } = makeConfig(port, Object.assign({ sipPorts }, opts));
 		const proc = spawnDaemon(conf, dir);
 		const server = new Server(proc, port, dir, conf);
+		server.sipPort = sipPorts[0];
+		server.sipPortExternal = sipPorts[1];
 		const up = await waitPort(port, server, opts.startTimeoutMs || 15000);
 		if (up)
 			return server;
@@ -302,7 +328,8 @@ async function startServer(opts = {}) {
 async function runExpectExit(opts = {}, timeoutMs = 10000) {
 	requireEnv();
 	const port = await freePort();
-	const { dir, conf } = makeConfig(port, opts);
+	const sipPorts = [await freeUdpPort(), await freeUdpPort()];
+	const { dir, conf } = makeConfig(port, Object.assign({ sipPorts }, opts));
 	const t0 = Date.now();
 	const proc = spawnDaemon(conf, dir);
 	const server = new Server(proc, port, dir, conf);
@@ -575,7 +602,7 @@ const BYE = 'Content-Type: text/disconnect-notice\nContent-Length: 67\n\n' +
 
 module.exports = {
 	HOST, CONFABD, CONFAB_CONF, CONFAB_CLI, BYE,
-	cliAvailable, sleep, within, withTimeout, freePort, startServer, runExpectExit, makeConfig,
+	cliAvailable, sleep, within, withTimeout, freePort, freeUdpPort, startServer, runExpectExit, makeConfig,
 	setParams, RawClient, rawAuthed, buildCommand, tryParseFrame, parsePlainEvent,
 	parseHeaderBlock, sanitizerReport,
 };

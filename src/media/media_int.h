@@ -1,0 +1,232 @@
+/*
+ * media_int.h - what the media files share: the worker-side stream state, the
+ * commands the signalling thread sends to workers, and the event queue back.
+ * Not for use outside src/media.
+ */
+#ifndef CONFAB_MEDIA_INT_H
+#define CONFAB_MEDIA_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include "media/media.h"
+#include "media/dtmf.h"
+#include "media/jbuf.h"
+#include "media/uring.h"
+
+#define MEDIA_TICK_MS      20
+#define MEDIA_FRAME        160          /* samples per tick at 8 kHz */
+#define MEDIA_MAX_PTIME    60           /* ms per packet we send */
+
+struct worker;
+
+/* Counters written by the owning worker only, read anywhere (relaxed). */
+struct mstream_stats {
+	_Atomic uint64_t in_packets, out_packets, in_bytes, out_bytes, in_skipped;
+	_Atomic uint64_t in_invalid, in_wrong_pt, in_foreign, in_late, in_dup;
+	_Atomic uint64_t concealed;
+	_Atomic unsigned jb_depth;          /* samples */
+};
+
+/*
+ * A stream as its worker sees it. Allocated on the signalling thread with
+ * everything preallocated, then owned by exactly one worker at a time (or by
+ * the command carrying it between workers), freed by the worker.
+ */
+struct mstream {
+	uint32_t id;
+	int fd;
+	uint16_t port;
+	unsigned slot;                      /* index in the owner's stream array */
+	struct mstream *partner;            /* linked stream (itself for echo) */
+
+	struct media_params prm;
+	bool have_prm;
+	uint8_t silence;                    /* the codec's encoded zero */
+	struct sockaddr_storage remote;     /* from SDP, then the latched source */
+	socklen_t remote_len;
+	struct sockaddr_storage sdp;        /* as last given by set_remote */
+	socklen_t sdp_len;
+	bool latched;
+	uint32_t rx_ssrc;
+
+	/* receive */
+	uint32_t last_rx_tick;              /* for the media timeout */
+	bool timeout_armed;
+	struct cfjb jb;
+	struct cftev_rx tev_rx;
+
+	/* this tick's decoded frame (only when someone plays it) */
+	bool frame_ready;
+	bool frame_silent;
+	unsigned plc_n;                     /* consecutive concealed frames */
+	bool have_last;
+	int16_t frame[MEDIA_FRAME];
+	int16_t last[MEDIA_FRAME];          /* last frame received, for concealment */
+
+	/* send */
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;                        /* timestamp of this tick's audio */
+	bool gap;                           /* next audio packet carries the marker */
+	unsigned txlen;                     /* encoded samples waiting in txbuf */
+	uint32_t txts;                      /* timestamp of txbuf[0] */
+	uint8_t txbuf[MEDIA_MAX_PTIME * 8 + MEDIA_FRAME];
+	uint8_t tevbuf[RFC4733_LEN];
+	struct cftev_tx tev_tx;
+
+	struct mstream_stats stats;
+};
+
+enum cmd_type {
+	CMD_ADD,            /* st: a new stream for this worker */
+	CMD_ATTACH,         /* st: a stream moved here from another worker */
+	CMD_REMOVE,         /* st: stop and free it */
+	CMD_MOVE,           /* st -> dest: detach and hand over */
+	CMD_REMOTE,         /* st: remote address and parameters */
+	CMD_DTMF,           /* st: queue digits */
+	CMD_LINK,           /* st, st2 */
+	CMD_UNLINK,         /* st */
+};
+
+struct media_entry;
+
+struct cmd {
+	struct cmd *next;
+	enum cmd_type type;
+	uint32_t id;                        /* CMD_MOVE/ATTACH: the stream's id */
+	struct mstream *st, *st2;
+	struct worker *dest;
+	/* signalling side while the command waits to be delivered */
+	struct media_entry *e1, *e2;
+	struct cmd *spare;                  /* CMD_LINK: the move it may need */
+	union {
+		struct {
+			struct sockaddr_storage addr;
+			socklen_t len;
+			struct media_params prm;
+		} remote;
+		struct {
+			char digits[CFTEV_QUEUE + 1];
+			unsigned duration_ms;
+		} dtmf;
+	} u;
+};
+
+#define WORKER_EV_BATCH    1024         /* readable sockets per epoll_wait */
+#define WORKER_RX_BATCH    8            /* datagrams per recvmmsg */
+#define WORKER_RX_BUF      1536         /* larger datagrams are truncated: dropped */
+#define WORKER_TX_BATCH    4            /* packets per stream per tick */
+#define WORKER_HIST        4096         /* tick timing histogram: 10 us bins */
+#define WORKER_RING        1024         /* io_uring batch: SQEs per submission */
+
+/* io_uring staging: one batch of receives or sends across many streams. */
+struct worker_io {
+	struct mstream *rx_st[WORKER_RING];
+	struct msghdr rx_mh[WORKER_RING];
+	struct iovec rx_iov[WORKER_RING];
+	struct sockaddr_storage rx_addr[WORKER_RING];
+	uint8_t rx_buf[WORKER_RING][WORKER_RX_BUF];
+	struct mstream *tx_st[WORKER_RING];
+	struct msghdr tx_mh[WORKER_RING];
+	struct iovec tx_iov[WORKER_RING][2];
+	uint8_t tx_hdr[WORKER_RING][12];
+	unsigned ntx;
+};
+
+/*
+ * One media worker. Fields after `thread-owned` belong to the worker thread;
+ * the queue is shared under `lock`; `load` and the `base_` snapshots are the
+ * signalling thread's.
+ */
+struct worker {
+	unsigned idx;
+	pthread_t thr;
+	bool running;
+	int ep;                             /* timerfd + command eventfd */
+	int rxep;                           /* stream sockets, polled each tick */
+	int tfd, efd;
+	atomic_bool stop;
+
+	pthread_mutex_t lock;
+	struct cmd *qhead, *qtail;
+
+	unsigned load;                      /* streams routed here (signalling) */
+
+	/* thread-owned */
+	struct mstream **streams;
+	unsigned n, cap;
+	uint32_t tick;
+	uint64_t due_ns;                    /* expiry of the next tick */
+	uint32_t timeout_ticks;             /* media timeout, 0 off */
+
+	/* tick health: written by the worker, read by media_tick_stats */
+	_Atomic uint32_t late_hist[WORKER_HIST], done_hist[WORKER_HIST];
+	_Atomic uint64_t ticks, overruns;
+	_Atomic uint32_t late_max, done_max, nstreams;
+	uint32_t base_late[WORKER_HIST], base_done[WORKER_HIST];
+	uint64_t base_ticks, base_overruns;
+	double base_cpu;
+
+	/* batch I/O scratch, thread-owned; io != NULL: io_uring, else *mmsg */
+	bool want_ring;
+	struct cfring ring;
+	struct worker_io *io;
+	unsigned ntx;
+	struct epoll_event evs[WORKER_EV_BATCH];
+	struct mmsghdr rx_msgs[WORKER_RX_BATCH];
+	struct iovec rx_iov[WORKER_RX_BATCH];
+	struct sockaddr_storage rx_addr[WORKER_RX_BATCH];
+	uint8_t rx_buf[WORKER_RX_BATCH][WORKER_RX_BUF];
+	struct mmsghdr tx_msgs[WORKER_TX_BATCH];
+	struct iovec tx_iov[WORKER_TX_BATCH][2];
+	uint8_t tx_hdr[WORKER_TX_BATCH][12];
+	uint8_t scratch[MEDIA_FRAME];
+};
+
+/* tick.c: the hot path, on the worker thread. */
+void media_tick_rx(struct worker *w);
+void media_tick_tx(struct worker *w);
+/* Per-stream counters (worker only): no read-modify-write atomic needed. */
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* worker.c: the pool. */
+int  media_workers_start(unsigned n, unsigned timeout_ms);
+void media_workers_stop(void);
+void media_workers_free(void);
+unsigned media_workers_count(void);
+struct worker *media_worker_get(unsigned i);
+unsigned media_worker_load(const struct worker *w);
+void media_worker_load_add(struct worker *w, int delta);
+void media_worker_push(struct worker *w, struct cmd *c);   /* any thread */
+void media_worker_tick_stats(struct media_tick_stats *ts, bool reset);
+
+/* Free a command that will never run, and the stream it carries (ADD/ATTACH). */
+void media_cmd_free(struct cmd *c);
+void media_stream_state_free(struct mstream *st);
+
+/* stream.c: events from workers to the signalling thread (any thread). */
+enum media_up {
+	MEDIA_UP_DTMF,
+	MEDIA_UP_TIMEOUT,
+	MEDIA_UP_LATCHED,
+};
+void media_up_post(uint32_t id, enum media_up type, char digit, unsigned duration_ms);
+/* A move finished: the ATTACH command itself goes back, so this never fails. */
+void media_up_attached(struct cmd *c);
+
+/* port.c: the RTP port pool, signalling thread. */
+int  media_ports_init(uint16_t start, uint16_t end);
+void media_ports_close(void);
+int  media_port_open(const char *local_ip, int *fdp, uint16_t *portp);
+void media_port_release(uint16_t port);
+
+#endif
