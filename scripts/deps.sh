@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs=(build-essential cmake pkg-config libre-dev liblua5.4-dev libexpat1-dev
             libjansson-dev libedit-dev libpcre2-dev)
-test_pkgs=(nodejs npm sip-tester python3 netcat-openbsd)
+test_pkgs=(nodejs npm sip-tester baresip python3)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
