@@ -82,6 +82,13 @@ static void watch_h(struct channel *ch, enum channel_note note, const char *data
 	mem_deref(br);
 }
 
+struct channel *bridge_other(const struct bridge *br, const struct channel *ch)
+{
+	if (ch == br->a)
+		return br->b;
+	return ch == br->b ? br->a : NULL;
+}
+
 int channel_bridge(struct bridge **bp, struct channel *a, struct channel *b,
 		   bridge_end_h *endh, void *arg)
 {

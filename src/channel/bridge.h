@@ -17,6 +17,9 @@ struct bridge;
 typedef void (bridge_end_h)(struct channel *gone, struct channel *other,
 			    enum hangup_cause cause, void *arg);
 
+/* The leg bridged with `ch` (borrowed), NULL if ch is in neither place. */
+struct channel *bridge_other(const struct bridge *br, const struct channel *ch);
+
 /* Answers whichever leg is not answered yet. Free with mem_deref to unbridge. */
 int channel_bridge(struct bridge **bp, struct channel *a, struct channel *b,
 		   bridge_end_h *endh, void *arg);

@@ -166,6 +166,7 @@ int channel_alloc(struct channel **chp, const struct channel_ops *ops, void *arg
 		return ENOMEM;
 	}
 	channel_var_set(ch, "uuid", ch->uuid);
+	channel_var_set(ch, "channel_name", name);
 	channel_var_set(ch, "direction", dir == CHANNEL_INBOUND ? "inbound" : "outbound");
 	/* The registry's reference, dropped after CHANNEL_DESTROY. */
 	list_append(&C.channels, &ch->le, ch);
@@ -228,6 +229,7 @@ void channel_set_name(struct channel *ch, const char *name)
 	if (!str_dup(&n, name)) {
 		mem_deref(ch->name);
 		ch->name = n;
+		channel_var_set(ch, "channel_name", name);
 	}
 }
 
@@ -342,10 +344,33 @@ bool channel_var_true(const struct channel *ch, const char *name)
 		     !strcasecmp(v, "on") || !strcmp(v, "1"));
 }
 
+/* A caller-profile field by its variable name, as FreeSWITCH falls back to them. */
+static const char *profile_field(const struct channel *ch, const char *name)
+{
+	const struct caller_profile *p = &ch->profile;
+	const struct { const char *name; const char *value; } f[] = {
+		{"caller_id_name", p->caller_id_name}, {"caller_id_number", p->caller_id_number},
+		{"destination_number", p->destination_number}, {"ani", p->ani},
+		{"aniii", p->aniii}, {"network_addr", p->network_addr}, {"rdnis", p->rdnis},
+		{"context", p->context}, {"dialplan", p->dialplan}, {"username", p->username},
+		{"callee_id_name", p->callee_id_name}, {"callee_id_number", p->callee_id_number},
+		{"chan_name", ch->name}, {"source", ch->ops->source},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(*f); i++) {
+		if (!strcmp(f[i].name, name))
+			return f[i].value;
+	}
+	return NULL;
+}
+
 static const char *expand_lookup(const char *name, void *arg, char **tmp)
 {
+	const char *v = channel_var(arg, name);
+
 	(void)tmp;
-	return channel_var(arg, name);
+	return v ? v : profile_field(arg, name);
 }
 
 int channel_expand(struct channel *ch, const char *in, char **outp)

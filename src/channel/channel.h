@@ -131,6 +131,8 @@ void channel_hangup(struct channel *ch, enum hangup_cause cause);
 int  channel_event_alloc(struct channel *ch, enum event_id id, const char *subclass,
 			 struct event **evp);
 int  channel_event_add_data(struct channel *ch, struct event *ev);
+/* The caller-profile block alone, with a prefix: "Caller", "Other-Leg", "Channel". */
+void channel_event_add_profile(struct channel *ch, struct event *ev, const char *prefix);
 void channel_fire(struct channel *ch, enum event_id id);
 
 /*

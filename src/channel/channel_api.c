@@ -4,6 +4,7 @@
  * output texts (spec/core.md 2, 4; reference observed.md 17).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +25,40 @@
 #define MAX_ARGS 8
 
 /*
- * Split on blanks, keeping {..} [..] together (a dial string may hold blanks in
- * its variables). Writes NULs into `buf`; returns the number of words.
+ * Split on blanks, keeping {..} [..] (..) and '..' together: a dial string may
+ * hold blanks in its variables and &app(args) in its arguments. Writes NULs
+ * into `buf` (and drops the quotes); returns the number of words.
  */
 static int split_args(char *buf, char **argv, int max)
 {
 	int argc = 0;
-	char *p = buf;
+	char *p = buf, *w;
 
 	while (*p && argc < max) {
 		int depth = 0;
+		bool quoted = false;
 
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (!*p)
 			break;
-		argv[argc++] = p;
+		argv[argc++] = w = p;
 		for (; *p; p++) {
-			if (*p == '{' || *p == '[')
+			if (*p == '\'') {
+				quoted = !quoted;
+				continue;
+			}
+			if (!quoted && (*p == '{' || *p == '[' || *p == '('))
 				depth++;
-			else if ((*p == '}' || *p == ']') && depth)
+			else if (!quoted && (*p == '}' || *p == ']' || *p == ')') && depth)
 				depth--;
-			else if ((*p == ' ' || *p == '\t') && !depth)
+			else if (!quoted && !depth && (*p == ' ' || *p == '\t'))
 				break;
+			*w++ = *p;
 		}
 		if (*p)
-			*p++ = '\0';
+			p++;
+		*w = '\0';
 	}
 	return argc;
 }

@@ -47,7 +47,7 @@ static void add_str(struct event *ev, const char *prefix, const char *name, cons
 }
 
 /* The caller profile block (spec/events.md 3.2); empty values are left out. */
-static void add_profile(struct event *ev, const char *prefix, struct channel *ch)
+void channel_event_add_profile(struct channel *ch, struct event *ev, const char *prefix)
 {
 	const struct caller_profile *p = &ch->profile;
 	const char *dir = ch->dir == CHANNEL_INBOUND ? "inbound" : "outbound";
@@ -132,11 +132,11 @@ int channel_event_add_data(struct channel *ch, struct event *ev)
 		event_add_headerf(ev, "Channel-Write-Codec-Rate", "%u", ch->codec_rate);
 		event_add_header(ev, "Channel-Write-Codec-Bit-Rate", "64000");
 	}
-	add_profile(ev, "Caller", ch);
+	channel_event_add_profile(ch, ev, "Caller");
 	other = ch->other_uuid ? channel_find(ch->other_uuid) : NULL;
 	if (other) {
 		event_add_header(ev, "Other-Type", ch->originator ? "originator" : "originatee");
-		add_profile(ev, "Other-Leg", other);
+		channel_event_add_profile(other, ev, "Other-Leg");
 	}
 	if (!wants_vars(event_get_id(ev)))
 		return 0;

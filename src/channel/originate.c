@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include "channel/channel_int.h"
 #include "channel/dialstring.h"
@@ -133,6 +134,30 @@ static void leg_timeout(void *arg)
 		channel_hangup(l->ch, CAUSE_NO_ANSWER);
 }
 
+/*
+ * The caller's `export`ed variables go to every leg it dials: export_vars lists
+ * their names, comma-separated, possibly with a nolocal: prefix.
+ */
+static void inherit_exports(struct channel *ch, struct channel *aleg)
+{
+	const char *list = channel_var(aleg, "export_vars");
+	char *copy = NULL, *name, *save = NULL;
+
+	if (!list || str_dup(&copy, list))
+		return;
+	/* A nolocal: variable is kept on the caller under its prefixed name. */
+	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const char *v = channel_var(aleg, name), *bare = name;
+
+		if (!strncasecmp(name, "nolocal:", 8))
+			bare += 8;
+		else if (!strncasecmp(name, "_nolocal_", 9))
+			bare += 9;
+		channel_var_set(ch, bare, v);
+	}
+	mem_deref(copy);
+}
+
 /* Runs inside the endpoint, before the new channel fires anything. */
 static void leg_setup(struct channel *ch, void *arg)
 {
@@ -143,6 +168,8 @@ static void leg_setup(struct channel *ch, void *arg)
 	const char *num = dial_leg_var(l->dl, "origination_caller_id_number");
 	size_t i;
 
+	if (o->opts.aleg)
+		inherit_exports(ch, o->opts.aleg);
 	for (i = 0; i < l->dl->nvars; i++)
 		channel_var_set(ch, l->dl->vars[i].name, l->dl->vars[i].value);
 	channel_profile_set(&p->caller_id_name, name ? name : o->cid_name);

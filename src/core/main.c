@@ -27,7 +27,9 @@
 #include "core/uuid.h"
 #include "core/vars.h"
 #include "dialplan/app.h"
+#include "dialplan/dialplan.h"
 #include "esl/esl.h"
+#include "esl/esl_outbound.h"
 #include "event/bus.h"
 #include "event/event.h"
 #include "media/media.h"
@@ -297,12 +299,17 @@ static int start(const struct options *o, struct config *cfg)
 	rc = rc ? rc : channel_ep_register("error", originate_error_ep);
 	rc = rc ? rc : channel_ep_register("loopback", loopback_call);
 	rc = rc ? rc : app_init();
+	rc = rc ? rc : esl_outbound_init();
 	rc = rc ? rc : media_init(&cc.media);
 	if (rc) {
 		snprintf(err, sizeof(err), "core start-up failed: %s", strerror(rc));
 		goto out;
 	}
-	rc = sipep_init(cfg, err, sizeof(err));
+	rc = dialplan_init(cfg, err, sizeof(err));
+	if (!rc)
+		rc = config_on_reload(dialplan_reload);
+	if (!rc)
+		rc = sipep_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = esl_start(&ec);
  out:
@@ -373,6 +380,7 @@ int main(int argc, char **argv)
 	channel_close();
 	esl_stop();
  out:
+	dialplan_close();
 	sipep_close();
 	media_close();
 	app_close();

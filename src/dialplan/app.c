@@ -21,6 +21,7 @@ struct app {
 };
 
 struct app_exec {
+	struct le le;                /* in `running` while it waits */
 	struct channel *ch;
 	const struct app *app;
 	char *args;
@@ -34,6 +35,7 @@ struct app_exec {
 };
 
 static struct list apps;
+static struct list running;      /* executions waiting to finish */
 
 static const struct app *find(const char *name)
 {
@@ -109,6 +111,7 @@ static void complete(struct app_exec *x, int err, const char *response)
 	if (x->finished)
 		return;
 	x->finished = true;
+	list_unlink(&x->le);
 	x->watch = mem_deref(x->watch);
 	if (response)
 		channel_var_set(x->ch, "current_application_response", response);
@@ -186,6 +189,7 @@ int app_execute(struct channel *ch, const char *name, const char *args,
 	err = a->h(ch, x->args, x);
 	if (err == EINPROGRESS && !x->finished && channel_up(ch) &&
 	    !channel_watch(&x->watch, ch, exec_watch, x)) {
+		list_append(&running, &x->le, x);
 		mem_deref(x);
 		return EINPROGRESS;
 	}
@@ -199,6 +203,26 @@ int app_execute(struct channel *ch, const char *name, const char *args,
 	complete(x, err == EINPROGRESS ? 0 : err, NULL);
 	mem_deref(x);
 	return err == EINPROGRESS ? 0 : err;
+}
+
+void app_break(struct channel *ch)
+{
+	struct le *le = running.head;
+
+	while (le) {
+		struct app_exec *x = le->data;
+
+		le = le->next;
+		if (x->ch != ch)
+			continue;
+		/* The cancel hook may finish other executions; hold the next one. */
+		mem_ref(x);
+		if (x->cancel)
+			x->cancel(x->cancel_data);
+		complete(x, ECANCELED, NULL);
+		le = running.head;
+		mem_deref(x);
+	}
 }
 
 int app_parse_inline(const char *s, char **namep, char **argsp)

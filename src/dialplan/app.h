@@ -41,6 +41,12 @@ struct channel *app_exec_channel(const struct app_exec *x);
  */
 void app_exec_on_cancel(struct app_exec *x, void (*cancel)(void *data), void *data);
 
+/*
+ * Stop every application still running on `ch` (a transfer moves the call on):
+ * each is cancelled and completes with ECANCELED.
+ */
+void app_break(struct channel *ch);
+
 /* "&park()" / "&bridge(user/1000)" -> name and arguments. EINVAL if malformed. */
 int  app_parse_inline(const char *s, char **namep, char **argsp);
 

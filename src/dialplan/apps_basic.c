@@ -47,6 +47,11 @@ static int app_park(struct channel *ch, const char *args, struct app_exec *x)
 	return EINPROGRESS;
 }
 
+static void echo_cancel(void *data)
+{
+	media_stream_unlink(data);
+}
+
 static int app_echo(struct channel *ch, const char *args, struct app_exec *x)
 {
 	struct media_stream *ms = channel_media(ch);
@@ -57,7 +62,10 @@ static int app_echo(struct channel *ch, const char *args, struct app_exec *x)
 	err = channel_answer(ch);
 	if (!err)
 		err = media_stream_link(ms, ms);
-	return err ? err : EINPROGRESS;
+	if (err)
+		return err;
+	app_exec_on_cancel(x, echo_cancel, ms);
+	return EINPROGRESS;
 }
 
 static int app_set(struct channel *ch, const char *args, struct app_exec *x)
@@ -75,30 +83,43 @@ static int app_set(struct channel *ch, const char *args, struct app_exec *x)
 	return err;
 }
 
-static void sleep_done(void *arg)
-{
-	app_exec_done(arg, NULL);
-}
+struct sleeper {
+	struct tmr tmr;
+	struct app_exec *x;
+};
 
 static void sleep_cancel(void *data)
 {
-	tmr_cancel(data);
-	mem_deref(data);
+	struct sleeper *s = data;
+
+	tmr_cancel(&s->tmr);
+	mem_deref(s);
+}
+
+static void sleep_done(void *arg)
+{
+	struct sleeper *s = arg;
+	struct app_exec *x = s->x;
+
+	app_exec_on_cancel(x, NULL, NULL);
+	mem_deref(s);
+	app_exec_done(x, NULL);
 }
 
 static int app_sleep(struct channel *ch, const char *args, struct app_exec *x)
 {
-	struct tmr *t;
+	struct sleeper *s;
 	long ms = args ? strtol(args, NULL, 10) : 0;
 
 	if (ms <= 0)
 		return 0;
-	t = mem_zalloc(sizeof(*t), NULL);
-	if (!t)
+	s = mem_zalloc(sizeof(*s), NULL);
+	if (!s)
 		return ENOMEM;
-	tmr_init(t);
-	tmr_start(t, (uint64_t)ms, sleep_done, x);
-	app_exec_on_cancel(x, sleep_cancel, t);
+	s->x = x;
+	tmr_init(&s->tmr);
+	tmr_start(&s->tmr, (uint64_t)ms, sleep_done, s);
+	app_exec_on_cancel(x, sleep_cancel, s);
 	return EINPROGRESS;
 }
 
@@ -159,9 +180,21 @@ static void bridge_originated(enum hangup_cause cause, struct channel *leg, void
 	mem_deref(a);
 }
 
+/* The caller hung up or was transferred: the B leg has nobody left to talk to. */
 static void bridge_cancel(void *data)
 {
-	mem_deref(data);
+	struct bridge_app *ba = data;
+	struct channel *a = app_exec_channel(ba->x);
+	struct channel *b = ba->br ? bridge_other(ba->br, a) : NULL;
+	enum hangup_cause cause = channel_up(a) ? CAUSE_NORMAL_CLEARING : channel_cause(a);
+
+	if (b)
+		mem_ref(b);
+	mem_deref(ba);
+	if (b) {
+		channel_hangup(b, cause);
+		mem_deref(b);
+	}
 }
 
 static int app_bridge(struct channel *ch, const char *args, struct app_exec *x)

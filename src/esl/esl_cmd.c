@@ -291,14 +291,34 @@ static void do_log(struct esl_conn *c, const char *arg)
 	esl_conn_reply(c, reply);
 }
 
+/*
+ * Outbound connections without `full` know only these (spec/event-socket.md 7.1);
+ * everything else is "command not found", as in FreeSWITCH.
+ */
+static bool single_channel_cmd(const char *cmd)
+{
+	static const char *const allowed[] = {"exit", "filter", "resume", "connect", "getvar",
+					      "myevents", "divert_events", "sendmsg"};
+	size_t i;
+
+	for (i = 0; i < sizeof(allowed) / sizeof(*allowed); i++) {
+		if (cmd_is(cmd, allowed[i]))
+			return true;
+	}
+	return false;
+}
+
 static void handle_authed(struct esl_conn *c, const char *cmd, const struct esl_frame *f)
 {
+	const char *args = cmd_args(cmd, strcspn(cmd, " "));
 	char reply[600];
 
-	if (cmd_is(cmd, "filter")) {
+	if (c->outbound && !c->full && !single_channel_cmd(cmd)) {
+		esl_conn_reply(c, "-ERR command not found");
+	} else if (cmd_is(cmd, "filter")) {
 		esl_sub_filter(c->sub, cmd_args(cmd, 6), reply, sizeof(reply));
 		esl_conn_reply(c, reply);
-	} else if (esl_session_cmd(c, cmd, cmd_args(cmd, strcspn(cmd, " ")), f)) {
+	} else if (esl_outbound_cmd(c, cmd, args) || esl_session_cmd(c, cmd, args, f)) {
 		return;
 	} else if (cmd_is(cmd, "sendevent")) {
 		do_sendevent(c, cmd_args(cmd, 9), f);

@@ -27,6 +27,7 @@ static void conn_io(int flags, void *arg);
 static void conn_process(struct esl_conn *c);
 static void conn_drain(void *arg);
 static void conn_wake(void *arg);
+static void auth_timeout(void *arg);
 
 /*
  * The write buffer: bytes [pos, end) are waiting for the socket. mbuf's writes
@@ -55,6 +56,8 @@ static void conn_destructor(void *data)
 {
 	struct esl_conn *c = data;
 
+	if (c->gone_h)
+		c->gone_h(c->gone_arg);
 	list_unlink(&c->le);
 	tmr_cancel(&c->drain_tmr);
 	tmr_cancel(&c->auth_tmr);
@@ -178,8 +181,14 @@ void esl_conn_disconnect(struct esl_conn *c, const char *msg)
 {
 	if (c->closing || c->closed)
 		return;
-	esl_conn_printf(c, "Content-Type: text/disconnect-notice\nContent-Length: %zu\n\n%s",
-			strlen(msg), msg);
+	/* An outbound socket's notice names its channel (spec/event-socket.md 2.2). */
+	if (c->outbound)
+		esl_conn_printf(c, "Content-Type: text/disconnect-notice\n"
+				"Controlled-Session-UUID: %s\nContent-Disposition: disconnect\n"
+				"Content-Length: %zu\n\n%s", c->session_uuid, strlen(msg), msg);
+	else
+		esl_conn_printf(c, "Content-Type: text/disconnect-notice\n"
+				"Content-Length: %zu\n\n%s", strlen(msg), msg);
 	c->closing = true;
 	if (!c->closed && c->out->end == c->out->pos)
 		conn_close(c);
@@ -435,13 +444,13 @@ static void auth_timeout(void *arg)
 {
 	struct esl_conn *c = arg;
 
-	log_warn("esl: client %s did not authenticate in %u s, disconnecting\n",
-		 c->peer_str, c->cfg->auth_timeout);
+	log_warn("esl: client %s did not %s in %u s, disconnecting\n", c->peer_str,
+		 c->outbound ? "send connect" : "authenticate", c->cfg->auth_timeout);
 	esl_conn_disconnect(c, ESL_BYE_MSG);
 }
 
-int esl_conn_accept(int fd, const struct sa *peer, const struct esl_cfg *cfg,
-		    struct list *clients)
+static int conn_alloc(struct esl_conn **cp, int fd, const struct sa *peer,
+		      const struct esl_cfg *cfg)
 {
 	struct esl_conn *c = mem_zalloc(sizeof(*c), conn_destructor);
 	int err;
@@ -459,6 +468,47 @@ int esl_conn_accept(int fd, const struct sa *peer, const struct esl_cfg *cfg,
 		mem_deref(c);
 		return err;
 	}
+	*cp = c;
+	return 0;
+}
+
+/*
+ * Outbound connections are authenticated by being ours: no greeting, and the
+ * application speaks first with `connect` (spec/event-socket.md 7.1).
+ */
+int esl_conn_outbound(struct esl_conn **cp, int fd, const struct sa *peer,
+		      struct channel *ch, bool async, bool full)
+{
+	struct esl_conn *c;
+	int err = conn_alloc(&c, fd, peer, esl_server_cfg());
+
+	if (err)
+		return err;
+	c->authed = true;
+	c->outbound = true;
+	c->async = async;
+	c->full = full;
+	err = esl_session_bind(c, ch);
+	if (err) {
+		c->fd = -1;
+		mem_deref(c);
+		return err;
+	}
+	list_append(esl_server_clients(), &c->le, c);
+	tmr_start(&c->auth_tmr, c->cfg->auth_timeout * 1000ull, auth_timeout, c);
+	update_listen(c);
+	*cp = c;
+	return 0;
+}
+
+int esl_conn_accept(int fd, const struct sa *peer, const struct esl_cfg *cfg,
+		    struct list *clients)
+{
+	struct esl_conn *c;
+	int err = conn_alloc(&c, fd, peer, cfg);
+
+	if (err)
+		return err;
 	list_append(clients, &c->le, c);
 	tmr_start(&c->auth_tmr, cfg->auth_timeout * 1000ull, auth_timeout, c);
 	/* The list holds the reference; a peer already gone is closed right here. */

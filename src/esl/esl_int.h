@@ -13,6 +13,7 @@
 
 struct api_call;
 struct bus_sub;
+struct channel;
 struct log_sub;
 
 struct esl_conn {
@@ -50,6 +51,14 @@ struct esl_conn {
 	int linger;                  /* seconds; -1 until the client closes; 0 none */
 	struct tmr linger_tmr;
 	struct list msgq;            /* sendmsg executes waiting (event-lock) */
+
+	/* Outbound (socket application) connections: esl_outbound.c */
+	bool outbound;
+	bool full;                   /* `full`: the whole command set */
+	bool async;
+	bool connected;              /* the application sent `connect` */
+	void (*gone_h)(void *arg);   /* told when the connection is freed */
+	void *gone_arg;
 	bool exec_busy;
 	bool exec_starting;          /* inside app_execute for a queued message */
 	uint64_t lost_logged_ms;
@@ -58,6 +67,9 @@ struct esl_conn {
 /* esl_conn.c */
 int  esl_conn_accept(int fd, const struct sa *peer, const struct esl_cfg *cfg,
 		     struct list *clients);
+/* An outbound connection to an application server, bound to `ch`. */
+int  esl_conn_outbound(struct esl_conn **cp, int fd, const struct sa *peer,
+		       struct channel *ch, bool async, bool full);
 void esl_conn_send(struct esl_conn *c, const char *buf, size_t len);
 void esl_conn_printf(struct esl_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -72,6 +84,15 @@ void esl_conn_log_off(struct esl_conn *c);
 /* esl_session.c: myevents, divert_events, sendmsg, linger, nolinger. */
 bool esl_session_cmd(struct esl_conn *c, const char *cmd, const char *args,
 		     const struct esl_frame *f);
+/* Follow `ch`: its hangup ends (or lingers) the connection. */
+int  esl_session_bind(struct esl_conn *c, struct channel *ch);
+
+/* esl_outbound.c: connect, resume, getvar; false if not an outbound command. */
+bool esl_outbound_cmd(struct esl_conn *c, const char *cmd, const char *args);
+
+/* esl_server.c: what outbound connections share with inbound ones. */
+const struct esl_cfg *esl_server_cfg(void);
+struct list *esl_server_clients(void);
 
 /* esl_cmd.c: handle one complete frame. */
 void esl_cmd_handle(struct esl_conn *c, const struct esl_frame *f);

@@ -287,6 +287,16 @@ void esl_stop(void)
 	esl_cfg_reset(&SRV.cfg);
 }
 
+const struct esl_cfg *esl_server_cfg(void)
+{
+	return &SRV.cfg;
+}
+
+struct list *esl_server_clients(void)
+{
+	return &SRV.clients;
+}
+
 size_t esl_client_count(void)
 {
 	return list_count(&SRV.clients);

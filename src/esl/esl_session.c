@@ -201,27 +201,44 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 	tmr_start(&c->linger_tmr, 0, session_ended, c);
 }
 
+int esl_session_bind(struct esl_conn *c, struct channel *ch)
+{
+	int err = channel_watch(&c->session, ch, session_watch, c);
+
+	if (err)
+		return err;
+	snprintf(c->session_uuid, sizeof(c->session_uuid), "%s", channel_uuid(ch));
+	snprintf(c->session_name, sizeof(c->session_name), "%s", channel_name(ch));
+	return 0;
+}
+
+/*
+ * Inbound: myevents <uuid> [format] binds the connection to that channel.
+ * Outbound: myevents [format] follows the controlled channel.
+ */
 static void do_myevents(struct esl_conn *c, const char *args)
 {
 	char uuid[64] = "", fmt[16] = "";
 	struct channel *ch;
 	enum event_format f;
 
-	if (c->session_uuid[0]) {
+	if (c->listening && c->session_uuid[0]) {
 		esl_conn_reply(c, "-ERR aready enabled.");   /* sic, FreeSWITCH's text */
 		return;
 	}
-	sscanf(args, "%63s %15s", uuid, fmt);
-	ch = channel_find(uuid);
-	if (!ch || channel_watch(&c->session, ch, session_watch, c)) {
-		esl_conn_reply(c, "-ERR invalid uuid");
-		return;
+	if (c->outbound) {
+		sscanf(args, "%15s", fmt);
+	} else {
+		sscanf(args, "%63s %15s", uuid, fmt);
+		ch = channel_find(uuid);
+		if (!ch || esl_session_bind(c, ch)) {
+			esl_conn_reply(c, "-ERR invalid uuid");
+			return;
+		}
 	}
-	snprintf(c->session_uuid, sizeof(c->session_uuid), "%s", uuid);
-	snprintf(c->session_name, sizeof(c->session_name), "%s", channel_name(ch));
 	if (!event_format_parse(fmt, &f))
 		c->fmt = f;
-	esl_sub_myevents(c->sub, uuid);
+	esl_sub_myevents(c->sub, c->session_uuid);
 	c->listening = true;
 	esl_conn_events_on(c);
 	esl_conn_reply(c, "+OK Events Enabled");

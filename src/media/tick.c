@@ -198,7 +198,9 @@ void media_tick_rx(struct worker *w)
 		if (n <= 0)
 			break;
 		if (w->io)
-			rx_ring(w, w->evs, (unsigned)n);
+			for (i = 0; i < n; i += (int)w->ring.entries)
+				rx_ring(w, w->evs + i, (unsigned)n - (unsigned)i < w->ring.entries ?
+					(unsigned)n - (unsigned)i : w->ring.entries);
 		else
 			for (i = 0; i < n; i++)
 				rx_mmsg(w, w->evs[i].data.ptr);
@@ -278,7 +280,7 @@ static void tx_add(struct worker *w, struct mstream *st, bool marker, uint8_t pt
 	unsigned i;
 
 	if (w->io) {
-		if (w->io->ntx == WORKER_RING)
+		if (w->io->ntx == w->ring.entries)
 			tx_ring_flush(w);
 		i = w->io->ntx++;
 		w->io->tx_st[i] = st;

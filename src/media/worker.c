@@ -257,6 +257,9 @@ static void ring_open(struct worker *w)
 	if (!w->want_ring)
 		return;
 	err = cfring_open(&w->ring, WORKER_RING);
+	/* Batches are sized for WORKER_RING entries at most. */
+	if (!err && w->ring.entries > WORKER_RING)
+		w->ring.entries = WORKER_RING;
 	if (!err) {
 		w->io = calloc(1, sizeof(*w->io));
 		if (w->io)

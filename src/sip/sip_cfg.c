@@ -478,21 +478,7 @@ int sipep_cfg_load(struct list *profiles, const struct xml_node *sofia, char *er
 /* A gateway of the profiles being loaded (names are global, as in FreeSWITCH). */
 static struct sipep_gateway *sipep_cfg_loading_gateway(const char *name)
 {
-	struct le *le, *ge;
-
-	if (!loading)
-		return NULL;
-	LIST_FOREACH(loading, le) {
-		struct sipep_profile *p = le->data;
-
-		LIST_FOREACH(&p->gateways, ge) {
-			struct sipep_gateway *gw = ge->data;
-
-			if (!strcasecmp(gw->name, name))
-				return gw;
-		}
-	}
-	return NULL;
+	return sipep_gateway_in(loading, name);
 }
 
 int sipep_cfg_check_exposure(const struct list *profiles, const char *default_password,

@@ -59,13 +59,13 @@ struct sipep_profile *sipep_profile_find(const char *name)
 	return NULL;
 }
 
-struct sipep_gateway *sipep_gateway_find(const char *name)
+struct sipep_gateway *sipep_gateway_in(const struct list *profiles, const char *name)
 {
 	struct le *le, *ge;
 
-	if (!name)
+	if (!profiles || !name)
 		return NULL;
-	LIST_FOREACH(&E.profiles, le) {
+	LIST_FOREACH(profiles, le) {
 		struct sipep_profile *p = le->data;
 
 		LIST_FOREACH(&p->gateways, ge) {
@@ -76,6 +76,11 @@ struct sipep_gateway *sipep_gateway_find(const char *name)
 		}
 	}
 	return NULL;
+}
+
+struct sipep_gateway *sipep_gateway_find(const char *name)
+{
+	return sipep_gateway_in(&E.profiles, name);
 }
 
 const char *sipep_advertised_ip(const char *ip, char *buf, size_t sz)

@@ -305,6 +305,8 @@ char *sipep_pl_str(const struct pl *pl, char *buf, size_t sz);
 
 struct sipep_profile *sipep_profile_find(const char *name);
 struct sipep_gateway *sipep_gateway_find(const char *name);
+/* A gateway by name among `profiles` (the running ones, or those being loaded). */
+struct sipep_gateway *sipep_gateway_in(const struct list *profiles, const char *name);
 struct list *sipep_profiles(void);
 struct sipep_loc *sipep_location(void);
 uint64_t sipep_now(void);                 /* epoch seconds */

@@ -1,0 +1,125 @@
+/*
+ * dialplan_int.h - the compiled dialplan's layout and the calls the dialplan's
+ * own files (loader, time conditions, hunter, runner, flow applications) share.
+ */
+#ifndef CONFAB_DIALPLAN_INT_H
+#define CONFAB_DIALPLAN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <re.h>
+#include "dialplan/dialplan.h"
+
+struct channel;
+struct xml_node;
+
+/* <condition break="...">; on-false is FreeSWITCH's default. */
+enum dp_break { DP_BREAK_ON_FALSE, DP_BREAK_ON_TRUE, DP_BREAK_ALWAYS, DP_BREAK_NEVER };
+
+/* <condition regex="...">: SINGLE is a condition without the attribute. */
+enum dp_regex_mode { DP_REGEX_SINGLE, DP_REGEX_ALL, DP_REGEX_ANY, DP_REGEX_XOR };
+
+/* Where a condition's field comes from. */
+enum dp_field_kind {
+	DP_FIELD_NONE,       /* no field: the test is only the time, or always true */
+	DP_FIELD_PROFILE,    /* a caller-profile field name */
+	DP_FIELD_EXPAND,     /* contains '$': expanded with the channel's variables */
+};
+
+/* Time-of-call attributes (wday, hour, time-of-day ...), compiled. */
+struct dp_time;
+
+/* One `field =~ expression` test, with the time attributes of its element. */
+struct dp_test {
+	enum dp_field_kind kind;
+	char *field;             /* as written; NULL for DP_FIELD_NONE */
+	char *expr;              /* as written ("" when absent) */
+	pcre2_code *re;          /* NULL when expr holds ${} and compiles per hunt */
+	bool captures;           /* expr has '(': actions get $N substituted */
+	struct dp_time *time;    /* NULL: no time attributes */
+};
+
+struct dp_action {
+	struct le le;
+	char *app;
+	char *data;              /* "" when none */
+	bool inl;                /* inline="true": runs while hunting */
+	unsigned loop;           /* loop="N": added N times */
+};
+
+struct dp_regex {
+	struct le le;
+	struct dp_test t;
+};
+
+struct dp_cond {
+	struct le le;
+	struct dp_test t;
+	enum dp_break brk;
+	enum dp_regex_mode mode;
+	struct list regexes;     /* struct dp_regex, for regex="all|any|xor" */
+	struct list actions;     /* struct dp_action */
+	struct list anti;        /* struct dp_action */
+	struct list nested;      /* struct dp_cond */
+	bool require_nested;     /* require-nested (default true) */
+};
+
+struct dp_exten {
+	struct le le;
+	char *name;
+	bool cont;               /* continue="true" */
+	struct list conds;       /* struct dp_cond */
+};
+
+struct dp_context {
+	struct le le;
+	char *name;
+	struct list extens;      /* struct dp_exten */
+};
+
+struct dialplan {
+	struct list contexts;    /* struct dp_context */
+	size_t nexten;
+};
+
+/* One action a hunt collected: what the runner executes. */
+struct dp_step {
+	struct le le;
+	char *app;
+	char *data;              /* $N substituted; ${vars} still to expand */
+};
+
+/* dialplan_load.c */
+int  dp_regex_compile(pcre2_code **rep, const char *expr, char *err, size_t errsz);
+bool dp_app_inline_ok(const char *app);
+const struct dp_context *dp_context_find(const struct dialplan *dp, const char *name);
+
+/* dialplan_time.c: NULL *tp when `n` has no time attributes. */
+int  dp_time_compile(struct dp_time **tp, const struct xml_node *n, char *err,
+		     size_t errsz);
+/* 1 when `now` (in the channel's tod_tz_offset, or local time) matches. */
+bool dp_time_match(const struct dp_time *t, time_t now, struct channel *ch);
+
+/*
+ * dialplan_hunt.c: hunt `exten` in `context` of `dp` for `ch`, appending
+ * struct dp_step to `steps`. Inline actions run on `ch` during the hunt; a
+ * hunt aborts early (ECANCELED) when `stop` becomes true under it. Returns 0
+ * when an extension matched, ENOENT when none did.
+ */
+int  dp_hunt(const struct dialplan *dp, struct channel *ch, const char *context,
+	     const char *exten, struct list *steps, const bool *stop);
+int  dp_step_add(struct list *steps, const char *app, const char *data);
+/* A caller-profile field name a condition may test (case-insensitive). */
+bool dp_profile_field_known(const char *name);
+
+/* apps_flow.c */
+int  apps_flow_init(void);
+void apps_flow_close(void);
+
+/* dialplan.c: the transfer and execute_extension applications. */
+int  dp_apps_register(void);
+
+#endif
