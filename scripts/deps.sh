@@ -6,7 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs=(build-essential cmake pkg-config libre-dev liblua5.4-dev libexpat1-dev
-            libjansson-dev libedit-dev libpcre2-dev)
+            libjansson-dev libedit-dev libpcre2-dev libsndfile1-dev
+            espeak-ng sox)
 test_pkgs=(nodejs npm sip-tester baresip python3)
 
 want=("${build_pkgs[@]}")

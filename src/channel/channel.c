@@ -18,6 +18,7 @@
 #include "core/uuid.h"
 #include "core/vars.h"
 #include "event/bus.h"
+#include "media/media.h"
 
 struct channel_watch {
 	struct le le;
@@ -618,6 +619,27 @@ int channel_send_dtmf(struct channel *ch, const char *digits, unsigned ms)
 	return ch->ops->send_dtmf ? ch->ops->send_dtmf(ch, digits, ms, ch->arg) : ENOTSUP;
 }
 
+/* RTP counters as FreeSWITCH reports them, read before the endpoint frees media. */
+static void set_media_vars(struct channel *ch)
+{
+	struct media_stream *ms = channel_media(ch);
+	struct media_stats st;
+
+	if (!ms)
+		return;
+	media_stream_stats(ms, &st);
+	channel_var_setf(ch, "rtp_audio_in_packet_count", "%llu",
+			 (unsigned long long)st.in_packets);
+	channel_var_setf(ch, "rtp_audio_out_packet_count", "%llu",
+			 (unsigned long long)st.out_packets);
+	channel_var_setf(ch, "rtp_audio_in_media_bytes", "%llu",
+			 (unsigned long long)st.in_bytes);
+	channel_var_setf(ch, "rtp_audio_out_media_bytes", "%llu",
+			 (unsigned long long)st.out_bytes);
+	channel_var_setf(ch, "rtp_audio_in_skip_packet_count", "%llu",
+			 (unsigned long long)st.in_skipped);
+}
+
 /* The accounting variables FreeSWITCH puts on CHANNEL_HANGUP_COMPLETE. */
 static void set_cdr_vars(struct channel *ch)
 {
@@ -652,7 +674,10 @@ void channel_hangup(struct channel *ch, enum hangup_cause cause)
 	ch->cause = cause;
 	ch->hangup_us = channel_now_us();
 	channel_var_set(ch, "hangup_cause", cause_name(cause));
-	channel_var_setf(ch, "hangup_cause_q850", "%d", (int)cause);
+	/* Causes past Q.850's range (confab's own, 487 and up) report 16, as FreeSWITCH. */
+	channel_var_setf(ch, "hangup_cause_q850", "%d",
+			 (int)cause <= CAUSE_INTERWORKING ? (int)cause : CAUSE_NORMAL_CLEARING);
+	set_media_vars(ch);
 	log_info("%s: hangup %s [%s]\n", ch->name, ch->uuid, cause_name(cause));
 
 	channel_set_callstate(ch, CCS_HANGUP);

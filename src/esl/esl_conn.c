@@ -181,6 +181,8 @@ void esl_conn_disconnect(struct esl_conn *c, const char *msg)
 {
 	if (c->closing || c->closed)
 		return;
+	/* Writing the notice may find the peer gone and close the connection. */
+	mem_ref(c);
 	/* An outbound socket's notice names its channel (spec/event-socket.md 2.2). */
 	if (c->outbound)
 		esl_conn_printf(c, "Content-Type: text/disconnect-notice\n"
@@ -194,6 +196,7 @@ void esl_conn_disconnect(struct esl_conn *c, const char *msg)
 		conn_close(c);
 	else
 		update_listen(c);
+	mem_deref(c);
 }
 
 /* Event frames: Content-Length first, as FreeSWITCH writes them (2.2). */
@@ -297,6 +300,7 @@ static bool conn_match(const struct event *ev, void *arg)
 /* Shutdown: no more loop turns, so queued events go out now, as far as they fit. */
 void esl_conn_flush_events(struct esl_conn *c)
 {
+	/* conn_drain holds its own reference while it writes. */
 	if (c->bus && !c->closed && !c->closing)
 		conn_drain(c);
 }

@@ -277,9 +277,12 @@ void esl_stop(void)
 		struct esl_conn *c = le->data;
 
 		le = le->next;
-		/* Subscribers get what was fired before the notice (SHUTDOWN above all). */
+		/* Subscribers get what was fired before the notice (SHUTDOWN above all).
+		 * Either write may find the client gone and free it: hold it meanwhile. */
+		mem_ref(c);
 		esl_conn_flush_events(c);
 		esl_conn_disconnect(c, ESL_SHUTDOWN_MSG);
+		mem_deref(c);
 	}
 	/* Whoever did not take the notice at once is dropped now. */
 	while ((le = SRV.clients.head))
