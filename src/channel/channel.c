@@ -199,16 +199,28 @@ size_t channel_count(void)
 	return list_count(&C.channels);
 }
 
+/*
+ * The handler may hang up channels, and a hangup takes partners with it
+ * (bridges, loopback pairs): walk a held copy and skip the ones already gone.
+ */
 void channel_foreach(channel_each_h *h, void *arg)
 {
-	struct le *le = C.channels.head;
+	size_t n = list_count(&C.channels), i = 0;
+	struct channel **all;
+	struct le *le;
 
-	while (le) {
-		struct channel *ch = le->data;
-
-		le = le->next;
-		h(ch, arg);
+	if (!n || !(all = calloc(n, sizeof(*all))))
+		return;
+	for (le = C.channels.head; le && i < n; le = le->next)
+		all[i++] = mem_ref(le->data);
+	n = i;
+	for (i = 0; i < n; i++) {
+		if (all[i]->le.list)
+			h(all[i], arg);
 	}
+	for (i = 0; i < n; i++)
+		mem_deref(all[i]);
+	free(all);
 }
 
 const char *channel_uuid(const struct channel *ch) { return ch->uuid; }
@@ -222,6 +234,19 @@ bool channel_up(const struct channel *ch) { return !ch->hanging; }
 enum hangup_cause channel_cause(const struct channel *ch) { return ch->cause; }
 void *channel_ep_arg(const struct channel *ch) { return ch->arg; }
 uint64_t channel_created_us(const struct channel *ch) { return ch->created_us; }
+
+int channel_set_uuid(struct channel *ch, const char *uuid)
+{
+	if (!uuid || !*uuid || strlen(uuid) > UUID_STRLEN || channel_find(uuid))
+		return EINVAL;
+	if (ch->state != CS_NEW)
+		return EBUSY;
+	hash_unlink(&ch->hle);
+	snprintf(ch->uuid, sizeof(ch->uuid), "%s", uuid);
+	hash_append(C.by_uuid, hash_joaat_str(ch->uuid), &ch->hle, ch);
+	channel_var_set(ch, "uuid", ch->uuid);
+	return 0;
+}
 
 void channel_set_name(struct channel *ch, const char *name)
 {

@@ -63,8 +63,8 @@ struct caller_profile {
 /*
  * Create a channel; the endpoint passes its ops and argument. `name` is the
  * Channel-Name ("sofia/internal/1000@127.0.0.1"). A NULL uuid makes a new one
- * (origination_uuid passes one). Fires nothing yet: the endpoint fills the
- * caller profile and variables, then calls channel_start().
+ * (the endpoint's own). Fires nothing yet: the endpoint fills the caller
+ * profile and variables, then calls channel_start().
  */
 int  channel_alloc(struct channel **chp, const struct channel_ops *ops, void *arg,
 		   enum channel_dir dir, const char *name, const char *uuid);
@@ -79,6 +79,8 @@ void channel_foreach(channel_each_h *h, void *arg);   /* creation order */
 const char *channel_uuid(const struct channel *ch);
 const char *channel_name(const struct channel *ch);
 void channel_set_name(struct channel *ch, const char *name);
+/* Before channel_start() only (origination_uuid); EINVAL if taken or malformed. */
+int  channel_set_uuid(struct channel *ch, const char *uuid);
 enum channel_dir channel_dir(const struct channel *ch);
 enum channel_state channel_state(const struct channel *ch);
 enum callstate channel_callstate(const struct channel *ch);

@@ -82,6 +82,15 @@ static void orig_cmd_destructor(void *data)
 	mem_deref(oc->context);
 }
 
+/* originate's &app(): nothing follows the application, so the leg ends with it. */
+static void one_shot_done(struct channel *ch, int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+	if (channel_up(ch))
+		channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+}
+
 static void orig_done(enum hangup_cause cause, struct channel *leg, void *arg)
 {
 	struct orig_cmd *oc = arg;
@@ -92,7 +101,7 @@ static void orig_done(enum hangup_cause cause, struct channel *leg, void *arg)
 	} else {
 		api_printf(oc->call, "+OK %s\n", channel_uuid(leg));
 		if (oc->app)
-			app_execute(leg, oc->app, oc->app_args, NULL, NULL, NULL);
+			app_execute(leg, oc->app, oc->app_args, NULL, one_shot_done, NULL);
 		else
 			channel_transfer(leg, oc->exten, oc->dialplan, oc->context);
 	}

@@ -135,7 +135,8 @@ int channel_event_add_data(struct channel *ch, struct event *ev)
 	channel_event_add_profile(ch, ev, "Caller");
 	other = ch->other_uuid ? channel_find(ch->other_uuid) : NULL;
 	if (other) {
-		event_add_header(ev, "Other-Type", ch->originator ? "originator" : "originatee");
+		/* The other leg's role: on the originator's events it is the originatee. */
+		event_add_header(ev, "Other-Type", ch->originator ? "originatee" : "originator");
 		channel_event_add_profile(other, ev, "Other-Leg");
 	}
 	if (!wants_vars(event_get_id(ev)))

@@ -166,8 +166,11 @@ static void leg_setup(struct channel *ch, void *arg)
 	struct caller_profile *p = channel_profile(ch);
 	const char *name = dial_leg_var(l->dl, "origination_caller_id_name");
 	const char *num = dial_leg_var(l->dl, "origination_caller_id_number");
+	const char *uuid = dial_leg_var(l->dl, "origination_uuid");
 	size_t i;
 
+	if (uuid && channel_set_uuid(ch, uuid))
+		log_warn("originate: origination_uuid '%s' is taken or malformed\n", uuid);
 	if (o->opts.aleg)
 		inherit_exports(ch, o->opts.aleg);
 	for (i = 0; i < l->dl->nvars; i++)

@@ -288,7 +288,7 @@ static int cmd_reloadxml(struct api_call *call, const char *args)
 	(void)args;
 	rc = config_reload(err, sizeof(err));
 	if (rc) {
-		log_err("reloadxml failed, keeping the previous configuration: %s\n", err);
+		log_err("reloadxml: %s\n", err);
 		return api_printf(call, "+OK [%s]\n", err);
 	}
 	if (!event_alloc(&ev, EVENT_RELOADXML, NULL))

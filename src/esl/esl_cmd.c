@@ -141,6 +141,7 @@ static void do_api(struct esl_conn *c, const char *line)
 /* A background job outlives the connection that asked for it. */
 struct bgjob {
 	char uuid[256];          /* a client's own Job-UUID is kept as given */
+	char owner[64];          /* the channel a bound connection follows */
 	char *line;
 	char *cmd;
 	char *args;
@@ -163,6 +164,7 @@ static void bgjob_done(int err, const char *out, size_t len, void *arg)
 	(void)err;
 	if (!event_alloc(&ev, EVENT_BACKGROUND_JOB, NULL)) {
 		event_add_header(ev, "Job-UUID", j->uuid);
+		event_add_header(ev, "Job-Owner-UUID", j->owner);
 		event_add_header(ev, "Job-Command", j->cmd);
 		event_add_header(ev, "Job-Command-Arg", j->args);
 		event_set_body(ev, out, len);
@@ -209,6 +211,7 @@ static void do_bgapi(struct esl_conn *c, const char *line, const struct esl_fram
 	while (end > j->line && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
 	split_line(j->line, &j->cmd, &j->args);
+	snprintf(j->owner, sizeof(j->owner), "%s", c->session_uuid);
 	if (given && *given)
 		snprintf(j->uuid, sizeof(j->uuid), "%s", given);
 	else

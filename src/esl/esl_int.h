@@ -60,6 +60,7 @@ struct esl_conn {
 	void (*gone_h)(void *arg);   /* told when the connection is freed */
 	void *gone_arg;
 	bool exec_busy;
+	bool myevents;               /* myevents was used (once per connection) */
 	bool exec_starting;          /* inside app_execute for a queued message */
 	uint64_t lost_logged_ms;
 };

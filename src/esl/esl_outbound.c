@@ -121,6 +121,14 @@ static void on_timeout(void *arg)
 	connect_failed(arg, ETIMEDOUT);
 }
 
+/* Length of the host part of host[:port][/path] or [v6][:port][/path]. */
+static size_t host_len(const char *t)
+{
+	if (t[0] == '[')
+		return strcspn(t, "]") + (strchr(t, ']') ? 1 : 0);
+	return strcspn(t, ":/");
+}
+
 /* host, host:port, [v6]:port, or host:port/path (socket_path). */
 static int parse_target(const char *t, struct sa *sa, char *path, size_t psz)
 {
@@ -153,7 +161,7 @@ static void try_next(struct sockapp *sa)
 			log_warn("%s: socket: '%s' is not host[:port]\n", channel_name(ch), t);
 			continue;
 		}
-		channel_var_set(ch, "socket_host", t);
+		channel_var_setf(ch, "socket_host", "%.*s", (int)host_len(t), t);
 		channel_var_set(ch, "socket_path", path);
 		sa->fd = socket(sa_af(&sa->peer), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (sa->fd < 0)

@@ -120,10 +120,8 @@ static int queue_execute(struct esl_conn *c, struct channel *ch, const struct es
 		mem_deref(m);
 		return ENOMEM;
 	}
+	/* A channel runs one application at a time, in the order they were sent. */
 	list_append(&c->msgq, &m->le, m);
-	/* Without event-lock a message does not wait for the previous one. */
-	if (!esl_frame_header(f, "event-lock"))
-		c->exec_busy = false;
 	run_next(c);
 	return 0;
 }
@@ -203,10 +201,15 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 
 int esl_session_bind(struct esl_conn *c, struct channel *ch)
 {
-	int err = channel_watch(&c->session, ch, session_watch, c);
+	struct channel_watch *w = NULL;
+	int err = channel_watch(&w, ch, session_watch, c);
 
 	if (err)
 		return err;
+	/* Following another channel now: the old one's hangup is none of ours. */
+	mem_deref(c->session);
+	tmr_cancel(&c->linger_tmr);
+	c->session = w;
 	snprintf(c->session_uuid, sizeof(c->session_uuid), "%s", channel_uuid(ch));
 	snprintf(c->session_name, sizeof(c->session_name), "%s", channel_name(ch));
 	return 0;
@@ -222,7 +225,7 @@ static void do_myevents(struct esl_conn *c, const char *args)
 	struct channel *ch;
 	enum event_format f;
 
-	if (c->listening && c->session_uuid[0]) {
+	if (c->myevents) {
 		esl_conn_reply(c, "-ERR aready enabled.");   /* sic, FreeSWITCH's text */
 		return;
 	}
@@ -239,6 +242,7 @@ static void do_myevents(struct esl_conn *c, const char *args)
 	if (!event_format_parse(fmt, &f))
 		c->fmt = f;
 	esl_sub_myevents(c->sub, c->session_uuid);
+	c->myevents = true;
 	c->listening = true;
 	esl_conn_events_on(c);
 	esl_conn_reply(c, "+OK Events Enabled");
