@@ -10,6 +10,7 @@ all: build-release
 
 build-release:
 	@scripts/deps.sh
+	@scripts/sounds.sh
 	@cmake -S . -B $(BUILD_REL) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD_REL) -j $(JOBS)
 
@@ -18,6 +19,7 @@ run: build-release
 
 build-test:
 	@scripts/deps.sh --test
+	@scripts/sounds.sh
 	@cmake -S . -B $(BUILD_TEST) -DCMAKE_BUILD_TYPE=Debug -DCONFAB_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 

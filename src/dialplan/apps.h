@@ -5,5 +5,6 @@
 #define CONFAB_APPS_H
 
 int apps_basic_init(void);
+int apps_media_init(void);     /* apps_media.c: playback, read, record ... */
 
 #endif

@@ -47,6 +47,7 @@ enum media_ev {
 	MEDIA_EV_DTMF,               /* a telephone-event digit ended */
 	MEDIA_EV_TIMEOUT,            /* no RTP for media_timeout_ms */
 	MEDIA_EV_LATCHED,            /* first packet: remote address learned */
+	MEDIA_EV_PLAY_DONE,          /* play.h: reaches media_play's handler, not this one */
 };
 
 struct media_ev_data {

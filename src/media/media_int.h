@@ -80,6 +80,10 @@ struct mstream {
 	struct cftev_tx tev_tx;
 
 	struct mstream_stats stats;
+
+	/* play.c / record.c: what media_play and media_record hooked on (or NULL) */
+	struct mplay *player;
+	struct mrec *recorder;
 };
 
 enum cmd_type {
@@ -91,6 +95,10 @@ enum cmd_type {
 	CMD_DTMF,           /* st: queue digits */
 	CMD_LINK,           /* st, st2 */
 	CMD_UNLINK,         /* st */
+	CMD_PLAY,           /* st, u.play: start a player (play.c) */
+	CMD_PLAY_STOP,      /* st, u.play.token: drop that player */
+	CMD_RECORD,         /* st, u.rec: start a recorder (record.c) */
+	CMD_RECORD_STOP,    /* st, u.rec: stop that recorder */
 };
 
 struct media_entry;
@@ -114,6 +122,11 @@ struct cmd {
 			char digits[CFTEV_QUEUE + 1];
 			unsigned duration_ms;
 		} dtmf;
+		struct {
+			struct mplay *p;
+			uint16_t token;
+		} play;
+		struct mrec *rec;
 	} u;
 };
 
@@ -218,6 +231,7 @@ enum media_up {
 	MEDIA_UP_DTMF,
 	MEDIA_UP_TIMEOUT,
 	MEDIA_UP_LATCHED,
+	MEDIA_UP_PLAY_DONE,         /* play.c: duration_ms carries the player's token */
 };
 void media_up_post(uint32_t id, enum media_up type, char digit, unsigned duration_ms);
 /* A move finished: the ATTACH command itself goes back, so this never fails. */

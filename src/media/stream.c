@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "media/media_int.h"
+#include "media/play_int.h"
 
 /*
  * What the signalling thread knows of a stream: where its commands go. It
@@ -40,6 +41,8 @@ struct media_stream {
 	media_event_h *eventh;
 	void *arg;
 	struct media_stats final;   /* counters as media_close left them */
+	struct media_play *play;    /* play.c: the player running, if any */
+	struct media_rec *rec;      /* record.c: the recording running, if any */
 };
 
 static struct {
@@ -96,14 +99,22 @@ static void dispatch(const struct up *u)
 		[MEDIA_UP_DTMF] = MEDIA_EV_DTMF,
 		[MEDIA_UP_TIMEOUT] = MEDIA_EV_TIMEOUT,
 		[MEDIA_UP_LATCHED] = MEDIA_EV_LATCHED,
+		[MEDIA_UP_PLAY_DONE] = MEDIA_EV_PLAY_DONE,
 	};
-	struct media_entry *e = M.running ? lookup(u->id) : NULL;
+	struct media_entry *e = M.running && u->type < sizeof(map) / sizeof(*map) ?
+		lookup(u->id) : NULL;
 	struct media_ev_data d = {u->digit, u->duration_ms};
 	struct media_stream *ms;
 
 	if (!e)
 		return;
 	ms = e->ms;
+	/* play.c: a player ended; its handler, not the stream's, hears of it. */
+	if (u->type == MEDIA_UP_PLAY_DONE) {
+		if (ms)
+			media_play_up(ms, &ms->play, u->duration_ms);
+		return;
+	}
 	if (ms && ms->eventh)
 		ms->eventh(ms, map[u->type], &d, ms->arg);
 }
@@ -128,11 +139,16 @@ static void attached_drain(struct cmd *c)
 		pump();
 }
 
+/*
+ * Runs as a loop_post job. `posted` stays true until this job has seen the
+ * queue empty, so media never has more than one job in the loop's queue.
+ */
 static void up_drain(void *arg)
 {
 	struct up batch[64];
 	struct cmd *att;
 	unsigned n, i;
+	bool last;
 
 	(void)arg;
 	do {
@@ -144,14 +160,15 @@ static void up_drain(void *arg)
 		U.len -= n;
 		att = U.attached;
 		U.attached = NULL;
-		if (!U.len)
+		last = !n && !att;
+		if (last)
 			U.posted = false;
 		pthread_mutex_unlock(&U.lock);
 		attached_drain(att);
 		/* A handler may free streams: each event looks its stream up again. */
 		for (i = 0; i < n; i++)
 			dispatch(&batch[i]);
-	} while (n || att);
+	} while (!last);
 }
 
 static void up_wake(void)
@@ -397,6 +414,8 @@ static void stream_destructor(void *data)
 	struct media_stream *ms = data;
 	struct media_entry *e = ms->e;
 
+	media_play_gone(&ms->play);
+	media_rec_gone(&ms->rec);
 	if (e && e->w) {
 		media_port_release(ms->port);
 		media_worker_load_add(e->w, -1);
@@ -651,4 +670,27 @@ void media_tick_stats_reset(void)
 
 	if (M.running)
 		media_worker_tick_stats(&ts, true);
+}
+
+/* Players and recorders (play.c, record.c) reach their stream's worker here. */
+
+int media_stream_cmd(struct media_stream *ms, struct cmd *c)
+{
+	if (!ms || !c)
+		return EINVAL;
+	if (!ms->e || !ms->e->w)
+		return ENODEV;
+	c->st = ms->e->st;
+	route(c, ms->e, NULL);
+	return 0;
+}
+
+struct media_play **media_stream_play_slot(struct media_stream *ms)
+{
+	return &ms->play;
+}
+
+struct media_rec **media_stream_rec_slot(struct media_stream *ms)
+{
+	return &ms->rec;
 }

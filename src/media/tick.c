@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include "media/g711.h"
 #include "media/media_int.h"
+#include "media/play_int.h"
 #include "media/rtp.h"
 
 /* Concealment: the last frame again at 3/4, 2/4, 1/4 of its level, then silence. */
@@ -310,15 +311,20 @@ static unsigned tx_audio(struct worker *w, struct mstream *st)
 {
 	struct mstream *p = st->partner;
 	unsigned ps = st->prm.ptime_ms * 8, off = 0, n = 0;
+	const int16_t *pcm;
 
-	if (!p->frame_ready)
+	if (p && !p->frame_ready)
 		pull(w, p);
+	pcm = p && !p->frame_silent ? p->frame : NULL;
+	/* play.c: a player's frame replaces (or is mixed over) the partner's. */
+	if (st->player)
+		pcm = media_player_frame(st, w->tick, pcm);
 	if (!st->txlen)
 		st->txts = st->ts;
-	if (p->frame_silent)
+	if (!pcm)
 		memset(st->txbuf + st->txlen, st->silence, MEDIA_FRAME);
 	else
-		g711_encode(st->prm.codec == MEDIA_PCMA, p->frame, st->txbuf + st->txlen,
+		g711_encode(st->prm.codec == MEDIA_PCMA, pcm, st->txbuf + st->txlen,
 			    MEDIA_FRAME);
 	st->txlen += MEDIA_FRAME;
 	while (st->txlen - off >= ps && n < WORKER_TX_BATCH) {
@@ -362,7 +368,7 @@ static void tx_stream(struct worker *w, struct mstream *st)
 		st->gap = true;
 		st->txlen = 0;
 		n = 1;
-	} else if (st->partner) {
+	} else if (st->partner || st->player) {
 		n = tx_audio(w, st);
 	} else {
 		st->gap = true;
@@ -377,6 +383,14 @@ static void housekeeping(struct worker *w, struct mstream *st)
 {
 	struct cftev_digit d;
 
+	/* record.c: what the phone sends, a frame every tick; play.c: time moves on. */
+	if (st->recorder) {
+		if (!st->frame_ready)
+			pull(w, st);
+		mrec_put(st->recorder, st->frame_silent ? NULL : st->frame, MEDIA_FRAME);
+	}
+	if (st->player)
+		media_player_idle(st, w->tick);
 	if (!st->frame_ready && st->jb.started)
 		cfjb_get(&st->jb, w->scratch);
 	st->frame_ready = false;

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include "core/log.h"
 #include "media/media_int.h"
+#include "media/play_int.h"
 
 #define MAX_WORKERS   64
 #define TICK_NS       (MEDIA_TICK_MS * 1000000ull)
@@ -43,6 +44,7 @@ void media_stream_state_free(struct mstream *st)
 		return;
 	if (st->fd >= 0)
 		close(st->fd);
+	media_ext_state_free(st);
 	free(st);
 }
 
@@ -52,6 +54,7 @@ void media_cmd_free(struct cmd *c)
 		return;
 	if (c->type == CMD_ADD || c->type == CMD_ATTACH)
 		media_stream_state_free(c->st);
+	media_ext_cmd_free(c);
 	free(c->spare);
 	free(c);
 }
@@ -190,6 +193,12 @@ static bool run(struct worker *w, struct cmd *c)
 		break;
 	case CMD_UNLINK:
 		unlink_partner(st);
+		break;
+	case CMD_PLAY:
+	case CMD_PLAY_STOP:
+	case CMD_RECORD:
+	case CMD_RECORD_STOP:
+		media_ext_run(st, c);        /* play.c */
 		break;
 	}
 	return true;

@@ -1,0 +1,481 @@
+/*
+ * play.c - media_play: sources parsed and decoded into a player on the
+ * signalling thread, handed to the stream's worker, which copies one frame a
+ * tick and reports the end; plus the worker-side command hooks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <re.h>
+#include "core/log.h"
+#include "core/vars.h"
+#include "media/media_int.h"
+#include "media/play.h"
+#include "media/play_int.h"
+
+#define TONE_SCHEME     "tone_stream://"
+#define SILENCE_SCHEME  "silence_stream://"
+#define LIST_SCHEME     "file_string://"
+/* Sources in one file_string:// list. */
+#define MAX_SOURCES     64
+
+/* The signalling side of a player: who to tell when it ends. */
+struct media_play {
+	struct media_stream *ms;
+	uint16_t token;
+	struct cmd *stop;            /* allocated up front: stopping never fails */
+	media_play_done_h *h;
+	void *arg;
+};
+
+static uint16_t next_token;
+
+/* ---- sources ----------------------------------------------------------------- */
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+int media_sound_path(char **pathp, const char *file, const char *prefix)
+{
+	char *first = NULL, *alt = NULL;
+	const char *slash, *base, *dot;
+	size_t plen;
+	int err;
+
+	if (!pathp || !file || !*file)
+		return EINVAL;
+	if (file[0] == '/' || !prefix || !*prefix) {
+		err = str_dup(&first, file);
+	} else {
+		plen = strlen(prefix);
+		err = re_sdprintf(&first, "%s%s%s", prefix, prefix[plen - 1] == '/' ? "" : "/",
+				  file);
+	}
+	if (err)
+		return err;
+	if (exists(first))
+		goto found;
+	slash = strrchr(first, '/');
+	base = slash ? slash + 1 : first;
+	/* FreeSWITCH's sound packs: conference/conf-alone.wav is conference/8000/... */
+	err = re_sdprintf(&alt, "%b%s8000/%s", first, (size_t)(base - first), "", base);
+	if (!err && exists(alt))
+		goto found_alt;
+	alt = mem_deref(alt);
+	dot = strrchr(base, '.');
+	if (!dot) {
+		err = re_sdprintf(&alt, "%s.wav", first);
+		if (!err && exists(alt))
+			goto found_alt;
+		alt = mem_deref(alt);
+		err = re_sdprintf(&alt, "%b8000/%s.wav", first, (size_t)(base - first), base);
+		if (!err && exists(alt))
+			goto found_alt;
+		alt = mem_deref(alt);
+	}
+	*pathp = first;
+	return err ? err : ENOENT;
+ found_alt:
+	mem_deref(first);
+	first = alt;
+ found:
+	*pathp = first;
+	return 0;
+}
+
+static int src_file(struct mplay_src *s, const char *file, const char *prefix)
+{
+	char *path = NULL;
+	size_t n = 0;
+	int err;
+
+	err = media_sound_path(&path, file, prefix);
+	if (err == ENOENT)
+		log_notice("media: sound file not found: %s\n", path);
+	if (!err) {
+		err = sound_load(path, &s->pcm, &n);
+		s->kind = MPLAY_PCM;
+		s->len = n;
+	}
+	mem_deref(path);
+	return err;
+}
+
+/* One item: a tone, a silence or a file. */
+static int src_parse(struct mplay_src *s, const char *item, const char *prefix)
+{
+	const char *scheme_end = strstr(item, "://");
+	char *e;
+	long ms;
+	int err;
+
+	if (!strncasecmp(item, TONE_SCHEME, strlen(TONE_SCHEME))) {
+		err = tone_parse(item + strlen(TONE_SCHEME), &s->tone);
+		if (err)
+			return err;
+		s->kind = MPLAY_TONE;
+		s->len = tone_length(s->tone);
+		return 0;
+	}
+	if (!strncasecmp(item, SILENCE_SCHEME, strlen(SILENCE_SCHEME))) {
+		item += strlen(SILENCE_SCHEME);
+		ms = strtol(item, &e, 10);
+		/* ",<comfort noise level>" may follow; we send true silence. */
+		if (e == item || (*e && *e != ','))
+			return EINVAL;
+		s->kind = MPLAY_SILENCE;
+		s->len = ms < 0 ? UINT64_MAX : (uint64_t)ms * (PLAY_RATE / 1000);
+		return 0;
+	}
+	/* say:, phrase:, http:// ... are not ours. */
+	if (scheme_end && !memchr(item, '/', (size_t)(scheme_end - item)))
+		return ENOTSUP;
+	return src_file(s, item, prefix);
+}
+
+void mplay_free(struct mplay *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nsrc; i++) {
+		free(p->src[i].pcm);
+		free(p->src[i].tone);
+	}
+	free(p);
+}
+
+int mplay_build(struct mplay **pp, const char *source, const char *prefix)
+{
+	char *list = NULL, *item, *save = NULL;
+	struct mplay *p;
+	unsigned n = 1;
+	const char *c;
+	int err = 0;
+
+	if (!pp || !source || !*source)
+		return EINVAL;
+	if (!strncasecmp(source, LIST_SCHEME, strlen(LIST_SCHEME))) {
+		source += strlen(LIST_SCHEME);
+		for (c = source; *c; c++)
+			n += *c == '!';
+		if (n > MAX_SOURCES)
+			return E2BIG;
+		err = str_dup(&list, source);
+		if (err)
+			return err;
+	}
+	p = calloc(1, sizeof(*p) + n * sizeof(p->src[0]));
+	if (!p) {
+		mem_deref(list);
+		return ENOMEM;
+	}
+	if (!list) {
+		err = src_parse(&p->src[p->nsrc++], source, prefix);
+	} else {
+		for (item = strtok_r(list, "!", &save); item && !err;
+		     item = strtok_r(NULL, "!", &save))
+			err = src_parse(&p->src[p->nsrc++], item, prefix);
+		if (!err && !p->nsrc)
+			err = EINVAL;
+	}
+	mem_deref(list);
+	if (err) {
+		mplay_free(p);
+		return err;
+	}
+	*pp = p;
+	return 0;
+}
+
+int media_source_length(const char *source, const char *prefix, uint64_t *msp)
+{
+	struct mplay *p = NULL;
+	uint64_t total = 0;
+	unsigned i;
+	int err;
+
+	if (!msp)
+		return EINVAL;
+	err = mplay_build(&p, source, prefix);
+	if (err)
+		return err;
+	for (i = 0; i < p->nsrc; i++) {
+		if (p->src[i].len == UINT64_MAX) {
+			total = UINT64_MAX;
+			break;
+		}
+		total += p->src[i].len;
+	}
+	mplay_free(p);
+	*msp = total == UINT64_MAX ? UINT64_MAX : total / (PLAY_RATE / 1000);
+	return 0;
+}
+
+/* ---- the player: worker side ------------------------------------------------- */
+
+bool mplay_read(struct mplay *p, int16_t *out, unsigned n)
+{
+	unsigned done = 0;
+
+	while (p->cur < p->nsrc) {
+		struct mplay_src *s = &p->src[p->cur];
+		uint64_t left = s->len - p->pos;
+		unsigned k;
+
+		if (!left) {
+			p->cur++;
+			p->pos = 0;
+			memset(&p->tpos, 0, sizeof(p->tpos));
+			continue;
+		}
+		if (done == n)
+			break;
+		k = left < n - done ? (unsigned)left : n - done;
+		switch (s->kind) {
+		case MPLAY_PCM:
+			memcpy(out + done, s->pcm + p->pos, k * sizeof(*out));
+			break;
+		case MPLAY_SILENCE:
+			memset(out + done, 0, k * sizeof(*out));
+			break;
+		case MPLAY_TONE:
+			/* s->len is the program's exact length: it gives all k. */
+			(void)tone_gen(s->tone, &p->tpos, out + done, k);
+			break;
+		}
+		p->pos += k;
+		done += k;
+	}
+	if (done < n)
+		memset(out + done, 0, (n - done) * sizeof(*out));
+	return p->cur < p->nsrc;
+}
+
+const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16_t *under)
+{
+	struct mplay *p = st->player;
+	unsigned i;
+
+	p->ran = true;
+	p->last_tick = tick;
+	if (p->finished)
+		return under;
+	if (!mplay_read(p, p->out, PLAY_FRAME)) {
+		p->finished = true;
+		media_up_post(st->id, MEDIA_UP_PLAY_DONE, 0, p->token);
+	}
+	if (p->mix && under) {
+		for (i = 0; i < PLAY_FRAME; i++) {
+			int32_t v = (int32_t)p->out[i] + under[i];
+
+			p->out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		}
+	}
+	return p->out;
+}
+
+void media_player_idle(struct mstream *st, uint32_t tick)
+{
+	struct mplay *p = st->player;
+
+	/* On hold, or nowhere to send yet: time passes all the same. */
+	if (p && (!p->ran || p->last_tick != tick))
+		(void)media_player_frame(st, tick, NULL);
+}
+
+static void rec_detach(struct mstream *st)
+{
+	if (!st->recorder)
+		return;
+	mrec_release(st->recorder);
+	st->recorder = NULL;
+}
+
+void media_ext_run(struct mstream *st, struct cmd *c)
+{
+	switch (c->type) {
+	case CMD_PLAY:
+		mplay_free(st->player);
+		st->player = c->u.play.p;
+		c->u.play.p = NULL;
+		break;
+	case CMD_PLAY_STOP:
+		if (st->player && st->player->token == c->u.play.token) {
+			mplay_free(st->player);
+			st->player = NULL;
+		}
+		break;
+	case CMD_RECORD:
+		rec_detach(st);
+		st->recorder = c->u.rec;
+		c->u.rec = NULL;
+		break;
+	case CMD_RECORD_STOP:
+		if (st->recorder == c->u.rec)
+			rec_detach(st);
+		c->u.rec = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+void media_ext_cmd_free(struct cmd *c)
+{
+	if (c->type == CMD_PLAY) {
+		mplay_free(c->u.play.p);
+		c->u.play.p = NULL;
+	} else if (c->type == CMD_RECORD && c->u.rec) {
+		mrec_release(c->u.rec);
+		c->u.rec = NULL;
+	}
+}
+
+void media_ext_state_free(struct mstream *st)
+{
+	mplay_free(st->player);
+	st->player = NULL;
+	rec_detach(st);
+}
+
+/* ---- the signalling side ----------------------------------------------------- */
+
+static void handle_destructor(void *data)
+{
+	struct media_play *mp = data;
+
+	free(mp->stop);
+}
+
+/* Tell the worker to drop the player (the finished one, or one cut short). */
+static void handle_stop(struct media_play *mp)
+{
+	struct cmd *c = mp->stop;
+
+	mp->stop = NULL;
+	c->type = CMD_PLAY_STOP;
+	c->u.play.token = mp->token;
+	if (media_stream_cmd(mp->ms, c))
+		free(c);
+}
+
+static const char *default_prefix(char **tmp)
+{
+	*tmp = vars_global_dup("sound_prefix");
+	if (!*tmp || !**tmp) {
+		*tmp = mem_deref(*tmp);
+		*tmp = vars_global_dup("sounds_dir");
+	}
+	return *tmp;
+}
+
+int media_play_ex(struct media_stream *ms, const char *source,
+		  const struct media_play_opts *opts, media_play_done_h *h, void *arg)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+	struct media_play *mp = NULL;
+	struct mplay *p = NULL;
+	struct cmd *c = NULL;
+	char *tmp = NULL;
+	const char *prefix = opts && opts->prefix ? opts->prefix : default_prefix(&tmp);
+	int err;
+
+	if (!slot || !source) {
+		mem_deref(tmp);
+		return ms ? EINVAL : ENODEV;
+	}
+	err = mplay_build(&p, source, prefix);
+	mem_deref(tmp);
+	if (err)
+		return err;
+	mp = mem_zalloc(sizeof(*mp), handle_destructor);
+	c = calloc(1, sizeof(*c));
+	if (mp)
+		mp->stop = calloc(1, sizeof(*mp->stop));
+	if (!mp || !c || !mp->stop) {
+		err = ENOMEM;
+		goto out;
+	}
+	if (!++next_token)
+		next_token++;
+	mp->token = p->token = next_token;
+	p->mix = opts && opts->mix;
+	mp->ms = ms;
+	mp->h = h;
+	mp->arg = arg;
+	c->type = CMD_PLAY;
+	c->u.play.p = p;
+	c->u.play.token = p->token;
+	err = media_stream_cmd(ms, c);
+	if (err)
+		goto out;
+	p = NULL;
+	c = NULL;
+	/* The worker drops the old player for the new one: nothing to send. */
+	mem_deref(*slot);
+	*slot = mp;
+	mp = NULL;
+ out:
+	mplay_free(p);
+	free(c);
+	mem_deref(mp);
+	return err;
+}
+
+int media_play(struct media_stream *ms, const char *source, media_play_done_h *h, void *arg)
+{
+	return media_play_ex(ms, source, NULL, h, arg);
+}
+
+void media_play_stop(struct media_stream *ms)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+	struct media_play *mp = slot ? *slot : NULL;
+
+	if (!mp)
+		return;
+	*slot = NULL;
+	handle_stop(mp);
+	mem_deref(mp);
+}
+
+bool media_playing(struct media_stream *ms)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+
+	return slot && *slot;
+}
+
+void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token)
+{
+	struct media_play *mp = *slot;
+	media_play_done_h *h;
+	void *arg;
+
+	(void)ms;
+	/* A player replaced or stopped meanwhile: nobody waits for it. */
+	if (!mp || mp->token != token)
+		return;
+	*slot = NULL;
+	h = mp->h;
+	arg = mp->arg;
+	handle_stop(mp);
+	mem_deref(mp);
+	/* Last: the handler may free the stream. */
+	if (h)
+		h(0, arg);
+}
+
+void media_play_gone(struct media_play **slot)
+{
+	/* The worker frees the player with the stream. */
+	*slot = mem_deref(*slot);
+}

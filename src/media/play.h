@@ -1,0 +1,79 @@
+/*
+ * play.h - playing sounds into a media stream and recording what it receives.
+ *
+ * A player sends its source to the phone instead of (or mixed over) what the
+ * linked partner says; when it has played to the end the handler runs. Sources,
+ * as FreeSWITCH names them:
+ *   tone_stream://<TGML>          e.g. %(1000,0,1000) or L=3;%(100,100,350,440)
+ *   silence_stream://<ms>         -1 for ever
+ *   file_string://<a>!<b>!<c>     each of these in turn
+ *   <path>                        any file libsndfile reads, at any rate; relative
+ *                                 paths are under the prefix
+ * Files are decoded whole (to 8 kHz) here, before the worker gets the player:
+ * the worker only copies frames. A recorder writes the stream's decoded audio
+ * (8 kHz mono 16-bit WAV) from a ring the worker fills; the file is written
+ * here, on the signalling thread, a few times a second.
+ *
+ * Threads: signalling thread only. Handlers run on it too.
+ */
+#ifndef CONFAB_PLAY_H
+#define CONFAB_PLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct media_stream;
+
+/* err 0: played to the end. */
+typedef void (media_play_done_h)(int err, void *arg);
+
+struct media_play_opts {
+	const char *prefix;      /* directory of relative paths; NULL: sound_prefix, sounds_dir */
+	bool mix;                /* mix over the partner's audio instead of replacing it */
+};
+
+/*
+ * Start playing `source` on `ms`, replacing what it played before (whose
+ * handler is then never called). Errors come now, before anything plays:
+ * ENOENT a file is missing, EINVAL a malformed source, ENOTSUP a file
+ * libsndfile cannot read or an unknown scheme, ENODEV the stream is gone.
+ */
+int  media_play(struct media_stream *ms, const char *source, media_play_done_h *h,
+		void *arg);
+int  media_play_ex(struct media_stream *ms, const char *source,
+		   const struct media_play_opts *opts, media_play_done_h *h, void *arg);
+/* Stop playing now; the handler is not called. Harmless when nothing plays. */
+void media_play_stop(struct media_stream *ms);
+bool media_playing(struct media_stream *ms);
+
+/*
+ * Where a sound file is: absolute paths as they are, others under `prefix`;
+ * failing that FreeSWITCH's layout with the rate directory (dir/8000/file),
+ * and ".wav" added to a name without an extension. *pathp (mem_deref) is the
+ * first candidate when nothing exists (ENOENT).
+ */
+int  media_sound_path(char **pathp, const char *file, const char *prefix);
+
+/* The length of `source` in ms once decoded, UINT64_MAX for ever (tests, logs). */
+int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
+
+/*
+ * err 0: the time limit was reached; EIO: writing failed (disk full ...): the
+ * file holds what was written before, with a valid header.
+ */
+typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
+
+/*
+ * Record what `ms` receives into `path` (WAV, 8 kHz mono 16-bit; missing
+ * directories are made), for at most limit_ms (0: no limit), replacing a
+ * recording already running on it (that one is closed, its handler never
+ * called). The header is rewritten with every write, so the file is valid at
+ * every moment. Errors: the errno of creating the file, ENODEV.
+ */
+int  media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
+		  media_record_done_h *h, void *arg);
+/* Stop now and close the file; the handler is not called. Samples written. */
+uint64_t media_record_stop(struct media_stream *ms);
+bool media_recording(struct media_stream *ms);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * play_int.h - the inside of media_play and media_record: TGML tone programs,
+ * decoded sound files, the player and the recorder ring as a worker sees them,
+ * and the few hooks tick.c, worker.c and stream.c call. Not for use outside
+ * src/media (and the unit tests).
+ */
+#ifndef CONFAB_PLAY_INT_H
+#define CONFAB_PLAY_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mstream;
+struct media_stream;
+struct media_play;
+struct media_rec;
+struct cmd;
+
+#define PLAY_RATE        8000
+#define PLAY_FRAME       160             /* samples per 20 ms tick */
+#define TONE_MAX_FREQS   4
+/* Longest sound file loaded (samples at 8 kHz): ten minutes, 9.6 MB of PCM. */
+#define PLAY_MAX_SAMPLES (600u * PLAY_RATE)
+
+/* ---- TGML (tone.c) ---------------------------------------------------------- */
+
+/* One %(on,off,f1[,f2..]) segment, in samples at 8 kHz. */
+struct tone_seg {
+	uint32_t on, off;
+	unsigned nfreq;
+	uint32_t inc[TONE_MAX_FREQS];        /* phase step per sample, 2^32 = one cycle */
+	int16_t amp;                         /* peak of each frequency */
+	unsigned reps;                       /* l=N before it: played N times */
+};
+
+/* A parsed TGML script; `loops` whole plays, -1 for ever. One malloc block. */
+struct tone_prog {
+	int loops;
+	unsigned nseg;
+	struct tone_seg seg[];
+};
+
+/*
+ * Parse FreeSWITCH's teletone markup as tone_stream:// takes it: segments
+ * "%(on_ms,off_ms,freq[,freq...])" (or without the '%'), separated by ';',
+ * "v=<dB>" volume for what follows (default -7 dBFS per tone), "l=N" repeat
+ * the next segment N times, "L=N" (or ";loops=N" anywhere) play the script N
+ * times in all, -1 for ever. Other FreeSWITCH settings (r=, c=, d=, >=, <=, +=,
+ * w=) are accepted and ignored. Returns EINVAL on a malformed script or one
+ * that makes no sound at all. Free with free(). Any thread.
+ */
+int  tone_parse(const char *tgml, struct tone_prog **progp);
+
+/* Generator position inside a tone_prog; all zero is the start. */
+struct tone_pos {
+	unsigned seg, rep;
+	int loop;
+	uint32_t at;                         /* samples into the segment */
+	uint32_t phase[TONE_MAX_FREQS];
+};
+
+/*
+ * Write up to n samples of the program from pos; returns how many (fewer only
+ * when the program ended). No allocation: worker-safe.
+ */
+unsigned tone_gen(const struct tone_prog *tp, struct tone_pos *pos, int16_t *out, unsigned n);
+
+/* Total length in samples, or UINT64_MAX for ever. */
+uint64_t tone_length(const struct tone_prog *tp);
+
+/* ---- sound files (sndfile.c) ----------------------------------------------- */
+
+/*
+ * Read a whole sound file that libsndfile knows (WAV, AU, FLAC, OGG ...), mix
+ * its channels down and resample it to 8 kHz 16-bit: *pcmp (malloc) and *lenp
+ * samples. ENOENT if it does not exist, ENOTSUP if libsndfile cannot read it.
+ * Files longer than PLAY_MAX_SAMPLES are cut there. Signalling thread.
+ */
+int  sound_load(const char *path, int16_t **pcmp, size_t *lenp);
+
+/*
+ * Windowed-sinc resampling of `n` float samples at `in_rate` to 8 kHz: the
+ * anti-alias filter cuts at 0.45 of the lower rate. *outp (malloc), *outn.
+ */
+int  sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp,
+		    size_t *outn);
+
+/* ---- the player (play.c) ---------------------------------------------------- */
+
+enum mplay_kind { MPLAY_PCM, MPLAY_TONE, MPLAY_SILENCE };
+
+struct mplay_src {
+	enum mplay_kind kind;
+	int16_t *pcm;                        /* MPLAY_PCM (owned) */
+	uint64_t len;                        /* PCM, SILENCE: samples; UINT64_MAX for ever */
+	struct tone_prog *tone;              /* MPLAY_TONE (owned) */
+};
+
+/*
+ * A player as its worker owns it once CMD_PLAY delivered it: the sources in
+ * order and where it is. Built and filled on the signalling thread, freed by
+ * the worker (in a command, never in the tick) or with the command carrying it.
+ */
+struct mplay {
+	uint16_t token;
+	bool mix;                            /* over the partner's audio, not instead */
+	bool finished;                       /* sent MEDIA_UP_PLAY_DONE; plays nothing */
+	uint32_t last_tick;                  /* the tick it last produced a frame for */
+	bool ran;
+	unsigned cur, nsrc;
+	uint64_t pos;                        /* samples into the current source */
+	struct tone_pos tpos;
+	int16_t out[PLAY_FRAME];
+	struct mplay_src src[];
+};
+
+/* Parse `source` into a player (files decoded now); relative paths under prefix. */
+int  mplay_build(struct mplay **pp, const char *source, const char *prefix);
+void mplay_free(struct mplay *p);
+/*
+ * The next n samples; false when the sources ran out (the rest of out is
+ * zeros). Pure: the unit tests drive it directly.
+ */
+bool mplay_read(struct mplay *p, int16_t *out, unsigned n);
+
+/* ---- the recorder ring (record.c) ------------------------------------------ */
+
+/*
+ * Single producer (the worker, one frame per tick) and single consumer (the
+ * signalling thread's drain timer). Two references: the worker's and the
+ * handle's; whoever drops the last frees it.
+ */
+struct mrec {
+	_Atomic unsigned refs;
+	_Atomic uint64_t head;               /* samples written, ever (producer) */
+	_Atomic uint64_t tail;               /* samples read, ever (consumer) */
+	_Atomic uint64_t dropped;            /* samples lost to a full ring */
+	uint32_t cap;                        /* power of two */
+	int16_t buf[];
+};
+
+void mrec_put(struct mrec *r, const int16_t *pcm, unsigned n);   /* NULL: silence */
+/* Copy out up to n samples; returns how many. */
+size_t mrec_get(struct mrec *r, int16_t *out, size_t n);
+void mrec_release(struct mrec *r);
+
+/* ---- hooks ------------------------------------------------------------------ */
+
+/* tick.c, worker: this tick's frame of st's player over `under` (NULL: silence). */
+const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16_t *under);
+/* tick.c, worker, after sending: a player that sent nothing this tick moves on. */
+void media_player_idle(struct mstream *st, uint32_t tick);
+/* worker.c, worker: CMD_PLAY, CMD_PLAY_STOP, CMD_RECORD, CMD_RECORD_STOP. */
+void media_ext_run(struct mstream *st, struct cmd *c);
+/* worker.c, any thread: a command that will never run, and what it carries. */
+void media_ext_cmd_free(struct cmd *c);
+/* worker.c: the stream's state is being freed. */
+void media_ext_state_free(struct mstream *st);
+
+/* stream.c, signalling thread: a player finished (MEDIA_UP_PLAY_DONE). */
+void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token);
+/* stream.c, signalling thread: the handle is being freed. */
+void media_play_gone(struct media_play **slot);
+void media_rec_gone(struct media_rec **slot);
+
+/* stream.c: send a play/record command to the worker owning ms (sets c->st). */
+int  media_stream_cmd(struct media_stream *ms, struct cmd *c);
+struct media_play **media_stream_play_slot(struct media_stream *ms);
+struct media_rec **media_stream_rec_slot(struct media_stream *ms);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * record.c - media_record: the worker puts each tick's received frame into a
+ * lock-free single-producer/single-consumer ring; a timer on the signalling
+ * thread drains it into a WAV file through libsndfile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <re.h>
+#include <sndfile.h>
+#include "core/log.h"
+#include "media/media_int.h"
+#include "media/play.h"
+#include "media/play_int.h"
+
+/* 2^15 samples: 4 s at 8 kHz, far more than a drain period. */
+#define RING_SAMPLES  32768u
+#define DRAIN_MS      100
+#define DRAIN_CHUNK   2048
+
+struct media_rec {
+	struct media_stream *ms;
+	struct mrec *ring;
+	struct cmd *stop;            /* allocated up front: stopping never fails */
+	SNDFILE *sf;
+	char *path;
+	uint64_t written, limit;     /* samples; limit 0: none */
+	bool logged_drop;
+	struct tmr tmr;
+	media_record_done_h *h;
+	void *arg;
+};
+
+/* ---- the ring ---------------------------------------------------------------- */
+
+void mrec_put(struct mrec *r, const int16_t *pcm, unsigned n)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	uint32_t at = (uint32_t)(head & (r->cap - 1)), first;
+
+	if (r->cap - (head - tail) < n) {
+		atomic_store_explicit(&r->dropped, atomic_load_explicit(&r->dropped,
+				      memory_order_relaxed) + n, memory_order_relaxed);
+		return;
+	}
+	first = r->cap - at < n ? r->cap - at : n;
+	if (pcm) {
+		memcpy(r->buf + at, pcm, first * sizeof(*pcm));
+		memcpy(r->buf, pcm + first, (n - first) * sizeof(*pcm));
+	} else {
+		memset(r->buf + at, 0, first * sizeof(*pcm));
+		memset(r->buf, 0, (n - first) * sizeof(*pcm));
+	}
+	/* The samples before the index: the consumer reads them after an acquire. */
+	atomic_store_explicit(&r->head, head + n, memory_order_release);
+}
+
+size_t mrec_get(struct mrec *r, int16_t *out, size_t n)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint32_t at = (uint32_t)(tail & (r->cap - 1));
+	size_t avail = (size_t)(head - tail), first;
+
+	if (n > avail)
+		n = avail;
+	first = r->cap - at < n ? r->cap - at : n;
+	memcpy(out, r->buf + at, first * sizeof(*out));
+	memcpy(out + first, r->buf, (n - first) * sizeof(*out));
+	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
+	return n;
+}
+
+void mrec_release(struct mrec *r)
+{
+	if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		free(r);
+}
+
+/* ---- the file ---------------------------------------------------------------- */
+
+/* mkdir -p of the directory `path` is in. */
+static void make_dirs(const char *path)
+{
+	char *dir = NULL, *p;
+
+	if (str_dup(&dir, path))
+		return;
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		(void)mkdir(dir, 0755);
+		*p = '/';
+	}
+	mem_deref(dir);
+}
+
+/*
+ * Write what the ring holds, up to the limit. Returns EIO when the file took
+ * less than it was given, EOVERFLOW at the limit, else 0.
+ */
+static int drain(struct media_rec *r)
+{
+	int16_t buf[DRAIN_CHUNK];
+	size_t n;
+
+	for (;;) {
+		size_t want = DRAIN_CHUNK;
+
+		if (r->limit && r->limit - r->written < want)
+			want = (size_t)(r->limit - r->written);
+		if (!want)
+			return EOVERFLOW;
+		n = mrec_get(r->ring, buf, want);
+		if (!n)
+			return 0;
+		if (sf_writef_short(r->sf, buf, (sf_count_t)n) != (sf_count_t)n) {
+			log_err("media: recording %s stopped: %s\n", r->path, sf_strerror(r->sf));
+			return EIO;
+		}
+		r->written += n;
+	}
+}
+
+static void rec_destructor(void *data)
+{
+	struct media_rec *r = data;
+
+	tmr_cancel(&r->tmr);
+	if (r->sf)
+		sf_close(r->sf);
+	mrec_release(r->ring);
+	free(r->stop);
+	mem_deref(r->path);
+}
+
+/* Detach from the stream, tell the worker, close the file. */
+static void finish(struct media_rec *r, bool send_stop)
+{
+	struct media_rec **slot = r->ms ? media_stream_rec_slot(r->ms) : NULL;
+	struct cmd *c = r->stop;
+	uint64_t dropped = atomic_load_explicit(&r->ring->dropped, memory_order_relaxed);
+
+	if (slot && *slot == r)
+		*slot = NULL;
+	tmr_cancel(&r->tmr);
+	if (send_stop && c) {
+		r->stop = NULL;
+		c->type = CMD_RECORD_STOP;
+		c->u.rec = r->ring;
+		if (media_stream_cmd(r->ms, c))
+			free(c);
+	}
+	if (dropped)
+		log_warn("media: recording %s lost %llu ms (the file could not keep up)\n",
+			 r->path, (unsigned long long)dropped / (PLAY_RATE / 1000));
+	if (r->sf)
+		sf_close(r->sf);
+	r->sf = NULL;
+	r->ms = NULL;
+}
+
+static void drain_tmr(void *arg)
+{
+	struct media_rec *r = arg;
+	media_record_done_h *h = r->h;
+	int err = drain(r);
+
+	if (!err) {
+		tmr_start(&r->tmr, DRAIN_MS, drain_tmr, r);
+		return;
+	}
+	finish(r, true);
+	if (h)
+		h(err == EOVERFLOW ? 0 : err, r->written, r->arg);
+	mem_deref(r);
+}
+
+int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
+		 media_record_done_h *h, void *arg)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	SF_INFO info = {.samplerate = PLAY_RATE, .channels = 1,
+		.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	struct media_rec *r;
+	struct cmd *c = NULL;
+	int err;
+
+	if (!slot)
+		return ENODEV;
+	if (!path || !*path)
+		return EINVAL;
+	r = mem_zalloc(sizeof(*r), rec_destructor);
+	if (!r)
+		return ENOMEM;
+	tmr_init(&r->tmr);
+	r->ms = ms;
+	r->h = h;
+	r->arg = arg;
+	r->limit = (uint64_t)limit_ms * (PLAY_RATE / 1000);
+	r->ring = calloc(1, sizeof(*r->ring) + RING_SAMPLES * sizeof(int16_t));
+	if (r->ring) {
+		r->ring->cap = RING_SAMPLES;
+		atomic_init(&r->ring->refs, 2);      /* the worker's and ours */
+	}
+	r->stop = calloc(1, sizeof(*r->stop));
+	c = calloc(1, sizeof(*c));
+	err = str_dup(&r->path, path);
+	if (!err && (!r->ring || !r->stop || !c))
+		err = ENOMEM;
+	if (err)
+		goto out;
+	make_dirs(path);
+	errno = 0;
+	r->sf = sf_open(path, SFM_WRITE, &info);
+	if (!r->sf) {
+		err = errno ? errno : EACCES;
+		log_err("media: cannot record to %s: %s\n", path, sf_strerror(NULL));
+		goto out;
+	}
+	/* The header follows every write: the file is valid if we die mid-call. */
+	sf_command(r->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+	c->type = CMD_RECORD;
+	c->u.rec = r->ring;
+	err = media_stream_cmd(ms, c);
+	if (err)
+		goto out;
+	c = NULL;
+	if (*slot) {
+		struct media_rec *old = *slot;
+
+		/* The worker closes the old ring on CMD_RECORD itself. */
+		(void)drain(old);
+		finish(old, false);
+		mem_deref(old);
+	}
+	*slot = r;
+	tmr_start(&r->tmr, DRAIN_MS, drain_tmr, r);
+	return 0;
+ out:
+	mrec_release(r->ring);                    /* the worker's reference, never given */
+	free(c);
+	if (r->sf) {
+		sf_close(r->sf);
+		r->sf = NULL;
+		(void)unlink(path);
+	}
+	mem_deref(r);
+	return err;
+}
+
+uint64_t media_record_stop(struct media_stream *ms)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec *r = slot ? *slot : NULL;
+	uint64_t n;
+
+	if (!r)
+		return 0;
+	(void)drain(r);
+	finish(r, true);
+	n = r->written;
+	mem_deref(r);
+	return n;
+}
+
+bool media_recording(struct media_stream *ms)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+
+	return slot && *slot;
+}
+
+void media_rec_gone(struct media_rec **slot)
+{
+	struct media_rec *r = *slot;
+
+	if (!r)
+		return;
+	/* The worker drops its reference when it frees the stream. */
+	(void)drain(r);
+	finish(r, false);
+	*slot = NULL;
+	mem_deref(r);
+}

@@ -1,0 +1,396 @@
+'use strict';
+/*
+ * apps_media.test.js - playback, read, play_and_get_digits and record on real
+ * SIP calls: SIPp places the call into a test dialplan, a test phone (rtp.js)
+ * is its media, and everything is checked by content: the tone the phone
+ * hears, the digits it sends (RFC 4733) landing in channel variables, the
+ * 440 Hz it sends landing in a WAV file that the test reads back.
+ */
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./harness');
+const sipp = require('./sipp');
+const { RtpPhone, dominant, goertzel, rms, ulawDecode, RATE } = require('./rtp');
+
+const T = { timeout: 60000 };
+const AUTH = { user: '1000', password: '1234' };
+const FREQS = [350, 440, 1000, 1400, 2000];
+const SOUNDS_SH = path.join(__dirname, '..', '..', 'scripts', 'sounds.sh');
+
+function haveTools() {
+	try {
+		execFileSync('sh', ['-c', 'command -v espeak-ng && command -v sox'], { stdio: 'ignore' });
+		return true;
+	} catch (e) {
+		return false;
+	}
+}
+
+/* The test extensions, in the default context (dialplan/default/*.xml). */
+const DIALPLAN = `<include>
+  <extension name="t_tone">
+    <condition field="destination_number" expression="^7100$">
+      <action application="answer"/>
+      <action application="playback" data="tone_stream://%(1000,0,1000);loops=2"/>
+    </condition>
+  </extension>
+  <extension name="t_file">
+    <condition field="destination_number" expression="^7101$">
+      <action application="answer"/>
+      <action application="set" data="sound_prefix=$\${sounds_dir}/test"/>
+      <action application="playback" data="no-such-prompt.wav"/>
+      <action application="set" data="missing_response=\${current_application_response}"/>
+      <action application="playback" data="file_string://silence_stream://100!tone16k.wav"/>
+      <action application="set" data="played_response=\${current_application_response}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_read">
+    <condition field="destination_number" expression="^7102$">
+      <action application="answer"/>
+      <action application="read" data="3 4 tone_stream://%(400,0,440) digits 4000 #"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_pagd">
+    <condition field="destination_number" expression="^7103$">
+      <action application="answer"/>
+      <action application="play_and_get_digits" data="2 3 3 4000 # tone_stream://%(300,0,440) tone_stream://%(300,0,350) pin ^12$ 2000"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_pagd_fail">
+    <condition field="destination_number" expression="^7104$">
+      <action application="answer"/>
+      <action application="play_and_get_digits" data="1 1 2 500 # silence_stream://100 silence_stream://100 choice ^5$ 500 '7105 XML default'"/>
+      <action application="set" data="not_reached=true"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_failed_over">
+    <condition field="destination_number" expression="^7105$">
+      <action application="set" data="landed=7105"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_record">
+    <condition field="destination_number" expression="^7106$">
+      <action application="answer"/>
+      <action application="record" data="calls/rec-7106.wav 2"/>
+    </condition>
+  </extension>
+  <extension name="t_record_bad">
+    <condition field="destination_number" expression="^7107$">
+      <action application="answer"/>
+      <action application="record" data="/proc/no/such/dir/x.wav 5"/>
+      <action application="playback" data="tone_stream://%(1000,0,1400)"/>
+    </condition>
+  </extension>
+  <extension name="t_terminator">
+    <condition field="destination_number" expression="^7108$">
+      <action application="answer"/>
+      <action application="playback" data="tone_stream://%(20000,0,1000)"/>
+      <action application="set" data="term=\${playback_terminator_used}"/>
+      <action application="playback" data="tone_stream://%(20000,0,1400)"/>
+    </condition>
+  </extension>
+  <extension name="t_record_hangup">
+    <condition field="destination_number" expression="^7110$">
+      <action application="answer"/>
+      <action application="record" data="calls/rec-7110.wav"/>
+    </condition>
+  </extension>
+  <extension name="t_prompt">
+    <condition field="destination_number" expression="^7109$">
+      <action application="answer"/>
+      <action application="playback" data="conference/conf-alone.wav"/>
+      <action application="set" data="resp=\${current_application_response}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+</include>
+`;
+
+async function api(c, cmd) {
+	const f = await c.cmd(`api ${cmd}`, { timeoutMs: 20000 });
+	return f.body;
+}
+
+/* The inbound channel to `dest`, polled for up to ms. */
+async function waitChannel(c, dest, ms = 8000) {
+	const deadline = Date.now() + ms;
+	while (Date.now() < deadline) {
+		const j = JSON.parse(await api(c, 'show channels as json'));
+		const row = (j.rows || []).find((r) => r.direction === 'inbound' && r.dest === dest);
+		if (row)
+			return row;
+		await h.sleep(50);
+	}
+	throw new Error(`no channel for ${dest}`);
+}
+
+/* Polls uuid_getvar until it gives `want` (or anything, with want undefined). */
+async function waitVar(c, uuid, name, want, ms = 8000) {
+	const deadline = Date.now() + ms;
+	let v;
+	while (Date.now() < deadline) {
+		v = (await api(c, `uuid_getvar ${uuid} ${name}`)).trim();
+		if (want === undefined ? v && v !== '_undef_' : v === want)
+			return v;
+		await h.sleep(100);
+	}
+	return v;
+}
+
+/* Samples of a 16-bit PCM WAV, checking the header agrees with the file. */
+function readWav(file) {
+	const b = fs.readFileSync(file);
+	assert.equal(b.toString('latin1', 0, 4), 'RIFF');
+	assert.equal(b.toString('latin1', 8, 12), 'WAVE');
+	assert.equal(b.readUInt32LE(4), b.length - 8, 'RIFF size matches the file');
+	let off = 12, fmt = null, data = null;
+	while (off + 8 <= b.length) {
+		const id = b.toString('latin1', off, off + 4), len = b.readUInt32LE(off + 4);
+		if (id === 'fmt ')
+			fmt = { format: b.readUInt16LE(off + 8), channels: b.readUInt16LE(off + 10),
+				rate: b.readUInt32LE(off + 12), bits: b.readUInt16LE(off + 22) };
+		if (id === 'data') {
+			assert.ok(off + 8 + len <= b.length, 'data chunk inside the file');
+			data = b.subarray(off + 8, off + 8 + len);
+		}
+		off += 8 + len + (len & 1);
+	}
+	assert.ok(fmt && data, 'fmt and data chunks');
+	const samples = [];
+	for (let i = 0; i + 1 < data.length; i += 2)
+		samples.push(data.readInt16LE(i));
+	return { fmt, samples };
+}
+
+/* A mono 16-bit WAV of `hz` at `rate`. */
+function writeWav(file, rate, hz, secs) {
+	const n = Math.round(rate * secs), b = Buffer.alloc(44 + 2 * n);
+	b.write('RIFF', 0, 'latin1');
+	b.writeUInt32LE(36 + 2 * n, 4);
+	b.write('WAVEfmt ', 8, 'latin1');
+	b.writeUInt32LE(16, 16);
+	b.writeUInt16LE(1, 20);
+	b.writeUInt16LE(1, 22);
+	b.writeUInt32LE(rate, 24);
+	b.writeUInt32LE(rate * 2, 28);
+	b.writeUInt16LE(2, 32);
+	b.writeUInt16LE(16, 34);
+	b.write('data', 36, 'latin1');
+	b.writeUInt32LE(2 * n, 40);
+	for (let i = 0; i < n; i++)
+		b.writeInt16LE(Math.round(12000 * Math.sin(2 * Math.PI * hz * i / rate)), 44 + 2 * i);
+	fs.mkdirSync(path.dirname(file), { recursive: true });
+	fs.writeFileSync(file, b);
+}
+
+/* 20 ms packets of the phone's received audio, each as its RMS and its samples. */
+function frames(phone) {
+	return phone.packets.filter((p) => p.pt === 0).map((p) => {
+		const s = Array.from(p.payload, ulawDecode);
+		return { at: p.at, rms: rms(s), s };
+	});
+}
+
+test('media applications', { skip: !sipp.available() && 'sipp not installed', timeout: 240000 },
+	async (t) => {
+		const server = await h.startServer({
+			edit(conf) {
+				const dir = path.join(conf, 'dialplan', 'default');
+				fs.mkdirSync(dir, { recursive: true });
+				fs.writeFileSync(path.join(dir, '90_media_test.xml'), DIALPLAN);
+			},
+		});
+		const target = `${h.HOST}:${server.sipPort}`;
+		const c = await h.rawAuthed(server);
+		t.after(async () => { c.destroy(); await server.stop(); });
+
+		/* Call `dest` from a test phone; resolves once confab's media address is known. */
+		async function call(dest) {
+			const phone = new RtpPhone();
+			const port = await phone.open();
+			const uac = sipp.start({ scenario: 'uac_media.xml', target, user: dest,
+				port: await h.freeUdpPort(), auth: AUTH,
+				vars: { caller: '1000', rtp_port: port, pt: 0 }, timeoutS: 40 });
+			const row = await waitChannel(c, dest);
+			const lport = Number(await waitVar(c, row.uuid, 'local_media_port'));
+			assert.ok(lport > 0, 'local_media_port');
+			phone.remote = { host: h.HOST, port: lport };
+			return { phone, uac, uuid: row.uuid };
+		}
+
+		async function digits(phone, s) {
+			for (const d of s) {
+				await phone.sendDigit(d);
+				await h.sleep(80);
+			}
+		}
+
+		await t.test('playback of tone_stream://%(1000,0,1000);loops=2: 2 s of 1000 Hz', T,
+			async () => {
+				const { phone, uac } = await call('7100');
+				const t0 = Date.now();
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+				const heard = frames(phone).filter((f) => f.rms > 2000);
+				assert.ok(heard.length >= 90 && heard.length <= 106,
+					`about 100 packets of tone, got ${heard.length}`);
+				const all = [].concat(...heard.map((f) => f.s));
+				const d = dominant(all, FREQS);
+				assert.equal(d.freq, 1000);
+				assert.ok(d.ratio > 100, `pure 1000 Hz (ratio ${d.ratio})`);
+				const span = heard[heard.length - 1].at - heard[0].at;
+				assert.ok(span >= 1800 && span <= 2400, `lasted ${span} ms`);
+				assert.ok(Date.now() - t0 < 5000, 'then the call ended');
+			});
+
+		await t.test('playback of a 16 kHz file (resampled) and of a missing one', T,
+			async () => {
+				writeWav(path.join(server.dir, 'sounds', 'test', 'tone16k.wav'), 16000, 1400,
+					1.0);
+				const { phone, uac, uuid } = await call('7101');
+				assert.equal(await waitVar(c, uuid, 'played_response', 'FILE PLAYED'),
+					'FILE PLAYED');
+				assert.equal(await api(c, `uuid_getvar ${uuid} missing_response`),
+					'FILE NOT FOUND');
+				const heard = frames(phone).filter((f) => f.rms > 2000);
+				const all = [].concat(...heard.map((f) => f.s));
+				assert.ok(heard.length >= 45 && heard.length <= 55,
+					`1 s of the file, got ${heard.length} packets`);
+				assert.equal(dominant(all, FREQS).freq, 1400);
+				assert.ok(Number(await api(c, `uuid_getvar ${uuid} playback_ms`)) >= 1000);
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+			});
+
+		await t.test('read collects RFC 4733 digits up to the terminator', T, async () => {
+			const { phone, uac, uuid } = await call('7102');
+			await h.sleep(200);
+			await digits(phone, '123#');
+			assert.equal(await waitVar(c, uuid, 'digits', '123'), '123');
+			assert.equal(await api(c, `uuid_getvar ${uuid} read_result`), 'success');
+			assert.equal(await api(c, `uuid_getvar ${uuid} read_terminator_used`), '#');
+			const heard = frames(phone).filter((f) => f.rms > 2000);
+			assert.ok(heard.length > 3, 'the prompt played');
+			assert.equal(dominant([].concat(...heard.map((f) => f.s)), FREQS).freq, 440);
+			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+			const r = await uac.done;
+			phone.close();
+			assert.equal(r.code, 0, r.err + r.out);
+		});
+
+		await t.test('play_and_get_digits: an invalid try, then a valid one', T, async () => {
+			const { phone, uac, uuid } = await call('7103');
+			await h.sleep(500);
+			await digits(phone, '99#');
+			await h.sleep(700);          /* the invalid prompt (350 Hz) plays */
+			await digits(phone, '12#');
+			assert.equal(await waitVar(c, uuid, 'pin', '12'), '12');
+			assert.equal(await api(c, `uuid_getvar ${uuid} pin_invalid`), '99');
+			const heard = frames(phone).filter((f) => f.rms > 2000);
+			const all = [].concat(...heard.map((f) => f.s));
+			assert.ok(goertzel(all, 350) > 1000,
+				'the invalid prompt was heard');
+			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+			const r = await uac.done;
+			phone.close();
+			assert.equal(r.code, 0, r.err + r.out);
+		});
+
+		await t.test('play_and_get_digits: no answer, tries used up: transfer_on_fail', T,
+			async () => {
+				const { phone, uac, uuid } = await call('7104');
+				assert.equal(await waitVar(c, uuid, 'landed', '7105'), '7105');
+				assert.equal(await api(c, `uuid_getvar ${uuid} not_reached`), '_undef_');
+				assert.equal(await api(c, `uuid_getvar ${uuid} choice`), '_undef_');
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+			});
+
+		await t.test('record 2 s of the phone\'s 440 Hz into a WAV', T, async () => {
+			const { phone, uac, uuid } = await call('7106');
+			phone.startTone(440, { pt: 0 });
+			const r = await uac.done;
+			phone.close();
+			assert.equal(r.code, 0, r.err + r.out);
+			const file = path.join(server.dir, 'recordings', 'calls', 'rec-7106.wav');
+			assert.ok(fs.existsSync(file), `${file} exists`);
+			const { fmt, samples } = readWav(file);
+			assert.deepEqual(fmt, { format: 1, channels: 1, rate: 8000, bits: 16 });
+			assert.equal(samples.length, 2 * RATE, 'exactly the 2 s time limit');
+			/* the phone starts a moment after the answer: judge the last 1.5 s */
+			const tail = samples.slice(samples.length - 1.5 * RATE);
+			const d = dominant(tail, FREQS);
+			assert.equal(d.freq, 440);
+			assert.ok(rms(tail) > 2000, `at a useful level (${rms(tail)})`);
+			void uuid;
+		});
+
+		await t.test('record without a limit, ended by the hangup: a valid WAV', T, async () => {
+			const { phone, uac, uuid } = await call('7110');
+			phone.startTone(440, { pt: 0 });
+			await h.sleep(1500);
+			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+			const r = await uac.done;
+			phone.close();
+			assert.equal(r.code, 0, r.err + r.out);
+			const { fmt, samples } = readWav(path.join(server.dir, 'recordings', 'calls',
+				'rec-7110.wav'));
+			assert.equal(fmt.rate, 8000);
+			assert.ok(samples.length >= 1.2 * RATE && samples.length <= 1.8 * RATE,
+				`about 1.5 s (${samples.length / RATE} s)`);
+			assert.equal(dominant(samples.slice(samples.length - RATE), FREQS).freq, 440);
+		});
+
+		await t.test('record to an unwritable path: logged, the call goes on', T, async () => {
+			const { phone, uac } = await call('7107');
+			const r = await uac.done;
+			phone.close();
+			assert.equal(r.code, 0, r.err + r.out);
+			const heard = frames(phone).filter((f) => f.rms > 2000);
+			assert.ok(heard.length >= 40, `the next playback ran (${heard.length})`);
+			assert.equal(dominant([].concat(...heard.map((f) => f.s)), FREQS).freq, 1400);
+		});
+
+		await t.test('playback_terminators: * stops a playback, the next one runs', T,
+			async () => {
+				const { phone, uac, uuid } = await call('7108');
+				await h.sleep(1000);
+				const mark = Date.now();
+				await phone.sendDigit('*');
+				await h.sleep(1000);
+				const after = frames(phone).filter((f) => f.at > mark + 300 && f.rms > 2000);
+				assert.ok(after.length > 20, 'still playing');
+				assert.equal(dominant([].concat(...after.map((f) => f.s)), FREQS).freq, 1400);
+				assert.equal(await api(c, `uuid_getvar ${uuid} term`), '*');
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+			});
+
+		await t.test('prompts from scripts/sounds.sh play through the default sound_prefix',
+			{ timeout: 60000, skip: !haveTools() && 'espeak-ng or sox missing' }, async () => {
+				execFileSync(SOUNDS_SH, [path.join(server.dir, 'sounds')], { stdio: 'ignore' });
+				const { phone, uac, uuid } = await call('7109');
+				assert.equal(await waitVar(c, uuid, 'resp', 'FILE PLAYED', 10000), 'FILE PLAYED');
+				const spoken = frames(phone).filter((f) => f.rms > 300);
+				assert.ok(spoken.length > 50, `speech was heard (${spoken.length} packets)`);
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+			});
+	});
