@@ -50,6 +50,19 @@ static void loop_drain(int flags, void *arg)
 		pthread_mutex_unlock(&L.lock);
 		j.h(j.arg);
 	}
+	/*
+	 * Jobs posted while draining found the queue non-empty and did not signal;
+	 * signal for them now, or they would wait for a post that may never come.
+	 */
+	pthread_mutex_lock(&L.lock);
+	if (L.len) {
+		uint64_t one = 1;
+		/* Only EAGAIN is possible (counter saturated), which still wakes us. */
+		ssize_t w = write(L.efd, &one, sizeof(one));
+
+		(void)w;
+	}
+	pthread_mutex_unlock(&L.lock);
 }
 
 int loop_init(void)
