@@ -8,6 +8,12 @@
  *
  *   media_bench [SECONDS] [PAIRS ...]        (defaults: 5; 100 500 1000 2500)
  *
+ * With ROOM_SIZE=N in the environment the streams are conference members
+ * instead: each count is a number of members, joined to rooms of N (a
+ * 1000-member room: ROOM_SIZE=1000 media_bench 10 1000). Every member talks
+ * (energy level 0), so every frame of every member is mixed and sent;
+ * ROOM_TALKERS=K caps the mixed talkers per room at the K loudest.
+ *
  * The generator shares the machine with the workers (at nice 19, so the
  * workers come first). The kernel's delivery of loopback packets runs in
  * softirq context and is counted for no thread: it shows in
@@ -53,7 +59,10 @@ struct gen {
 static struct {
 	struct gen g;
 	struct media_stream **ms;
-	unsigned pairs;
+	unsigned pairs, nstreams;
+	unsigned room_size;             /* ROOM_SIZE: members per room, 0 pairs */
+	struct media_stream **rooms;
+	unsigned nrooms;
 	unsigned seconds;
 	struct tmr tmr;
 	bool measuring;
@@ -245,7 +254,7 @@ static void sum_stats(struct media_stats *sum)
 	unsigned i;
 
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < 2 * B.pairs; i++) {
+	for (i = 0; i < B.nstreams; i++) {
 		struct media_stats s;
 
 		media_stream_stats(B.ms[i], &s);
@@ -273,9 +282,17 @@ static void report(void)
 	machine_jiffies(&busy, &softirq, &total);
 	media_tick_stats(&ts);
 	sum_stats(&st);
-	printf("## %u bridged calls (%u streams), %u workers, %.1f s\n", B.pairs, ts.streams,
-	       ts.workers, secs);
-	printf("calls                       %u\n", B.pairs);
+	if (B.room_size) {
+		printf("## %u conference members in rooms of %u (%u streams), %u workers, "
+		       "%.1f s\n", B.nstreams, B.room_size, ts.streams, ts.workers, secs);
+		printf("members                     %u\n", B.nstreams);
+		printf("cpu_us_per_member_per_s     %.1f\n",
+		       1e6 * ts.cpu_s / secs / (B.nstreams ? B.nstreams : 1));
+	} else {
+		printf("## %u bridged calls (%u streams), %u workers, %.1f s\n", B.pairs,
+		       ts.streams, ts.workers, secs);
+		printf("calls                       %u\n", B.pairs);
+	}
 	printf("ticks                       %llu\n", (unsigned long long)ts.ticks);
 	printf("tick_overruns               %llu\n", (unsigned long long)ts.overruns);
 	printf("tick_late_p50_us            %u\n", ts.late_p50_us);
@@ -335,15 +352,37 @@ static void phase(void *arg)
 	re_cancel();
 }
 
+/* ROOM_SIZE mode: members i .. i+size-1 share room i / size. */
+static int join_rooms(unsigned n, unsigned size)
+{
+	struct media_mix_prm mp = {.speak = true, .hear = true};
+	struct media_room_cfg rc = {0};
+	const char *k = getenv("ROOM_TALKERS");
+	unsigned i, nrooms = (n + size - 1) / size;
+	int err = 0;
+
+	rc.max_talkers = k ? (unsigned)atoi(k) : 0;
+	B.rooms = calloc(nrooms, sizeof(*B.rooms));
+	if (!B.rooms)
+		return ENOMEM;
+	B.nrooms = nrooms;
+	for (i = 0; i < nrooms && !err; i++)
+		err = media_room_alloc(&B.rooms[i], &rc);
+	for (i = 0; i < n && !err; i++)
+		err = media_mix_join(B.rooms[i / size], B.ms[i], &mp, NULL, NULL);
+	return err;
+}
+
 static int run(unsigned pairs, unsigned seconds)
 {
 	struct media_cfg cfg = {.rtp_start = 16384, .rtp_end = 32767, .workers = 0};
 	struct media_params prm = {.codec = MEDIA_PCMU, .pt = 0, .te_pt = 101,
 		.ptime_ms = 20, .send = true, .recv = true};
-	unsigned i, n = 2 * pairs;
+	unsigned i, n = B.room_size ? pairs : 2 * pairs;
 	int err;
 
 	memset(&B.g, 0, sizeof(B.g));
+	B.nstreams = n;
 	B.pairs = pairs;
 	B.seconds = seconds;
 	B.measuring = false;
@@ -368,9 +407,11 @@ static int run(unsigned pairs, unsigned seconds)
 		B.g.dest[i] = (struct sockaddr_in){.sin_family = AF_INET,
 			.sin_port = htons(media_stream_port(B.ms[i]))};
 		inet_pton(AF_INET, "127.0.0.1", &B.g.dest[i].sin_addr);
-		if (!err && i % 2)
+		if (!err && i % 2 && !B.room_size)
 			err = media_stream_link(B.ms[i - 1], B.ms[i]);
 	}
+	if (!err && B.room_size)
+		err = join_rooms(n, B.room_size);
 	if (err)
 		goto out;
 	err = pthread_create(&B.g.thr, NULL, gen_main, &B.g);
@@ -387,6 +428,11 @@ static int run(unsigned pairs, unsigned seconds)
 		mem_deref(B.ms[i]);
 	free(B.ms);
 	B.ms = NULL;
+	for (i = 0; i < B.nrooms; i++)
+		mem_deref(B.rooms[i]);
+	free(B.rooms);
+	B.rooms = NULL;
+	B.nrooms = 0;
 	media_close();
 	gen_close(&B.g);
 	return err;
@@ -409,6 +455,8 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	uname(&u);
+	if (getenv("ROOM_SIZE"))
+		B.room_size = (unsigned)atoi(getenv("ROOM_SIZE"));
 	if (libre_init() || loop_init())
 		return 1;
 	log_set_level(LOGL_WARNING);

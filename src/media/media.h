@@ -86,6 +86,45 @@ int  media_stream_link(struct media_stream *a, struct media_stream *b);
 void media_stream_unlink(struct media_stream *ms);
 
 /*
+ * Conference mixing (mix.c). A room is a stream without a socket, owned by one
+ * worker; members are streams moved to that worker. Every tick the room sums
+ * what its talking members say (gain volume_in applied, at most max_talkers of
+ * the loudest), and each member hears the sum without itself, at its
+ * volume_out, saturated. Members that hear the plain sum share one encoded
+ * frame. Playing to the room (media_play on it) is heard by every member;
+ * recording the room (media_record on it) records the whole mix.
+ */
+struct media_room_cfg {
+	unsigned comfort_noise;      /* peak level of noise in a silent room, 0 off */
+	unsigned max_talkers;        /* loudest talkers mixed at once, 0: all */
+};
+
+int  media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *cfg);
+
+struct media_mix_prm {
+	bool speak;                  /* false: muted, still measured (mute-detect) */
+	bool hear;                   /* false: deaf, hears silence */
+	int vol_in;                  /* -4..4: gain on what the member says */
+	int vol_out;                 /* -4..4: volume of what the member hears */
+	unsigned energy_level;       /* mean |sample| a frame needs to count as talk, 0 any */
+};
+
+/* Talk detection: the member started (true) or stopped talking; signalling thread. */
+typedef void (media_mix_h)(struct media_stream *ms, bool talking, unsigned energy,
+			   void *arg);
+
+/*
+ * Put `ms` into `room` (leaving its link or another room); it moves to the
+ * room's worker. `h` hears its talk transitions until media_mix_leave.
+ */
+int  media_mix_join(struct media_stream *room, struct media_stream *ms,
+		    const struct media_mix_prm *prm, media_mix_h *h, void *arg);
+int  media_mix_set(struct media_stream *ms, const struct media_mix_prm *prm);
+void media_mix_leave(struct media_stream *ms);
+/* The member's last measured energy (mean |sample| of its last frame). */
+unsigned media_mix_energy(const struct media_stream *ms);
+
+/*
  * Packet counters for channel variables (rtp_audio_in_packet_count ...).
  * in_packets/in_bytes count accepted RTP packets (audio and telephone-events);
  * in_skipped counts every datagram dropped: not RTP, wrong payload type,

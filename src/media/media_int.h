@@ -30,6 +30,41 @@ struct mstream_stats {
 	_Atomic uint64_t in_invalid, in_wrong_pt, in_foreign, in_late, in_dup;
 	_Atomic uint64_t concealed;
 	_Atomic unsigned jb_depth;          /* samples */
+	_Atomic unsigned energy;            /* mix.c: mean |sample| of the last frame */
+};
+
+/*
+ * mix.c: a member of a room as the room's worker sees it. Allocated on the
+ * signalling thread, carried by CMD_MIX_JOIN, freed by the worker when the
+ * member leaves, its stream goes or the room goes.
+ */
+struct mmember {
+	struct mstream *room;               /* NULL: the room is gone */
+	unsigned idx;                       /* in the room's member array */
+	bool speak, hear;
+	int gain_in, gain_out;              /* Q8, 256 = unity */
+	unsigned level;                     /* energy gate */
+	bool talking;
+	unsigned below;                     /* frames under the gate while talking */
+	unsigned energy;
+	bool contrib;                       /* this tick: in the sum */
+	int16_t in[MEDIA_FRAME];            /* this tick's contribution, gain applied */
+	int16_t out[MEDIA_FRAME];           /* what it hears, when not the shared mix */
+	enum { MIX_SILENT, MIX_SHARED, MIX_OWN } hears;
+};
+
+/* mix.c: a room, on its (socketless) stream. */
+struct mmix {
+	struct mstream **m;                 /* members */
+	unsigned n, cap;
+	unsigned cn_level, max_talkers;
+	uint32_t noise;                     /* comfort noise generator state */
+	struct mstream **top;               /* max_talkers scratch: the loudest */
+	int32_t sum[MEDIA_FRAME];
+	int16_t mix[MEDIA_FRAME];           /* the whole mix, saturated */
+	bool silent;
+	uint8_t enc[2][MEDIA_FRAME];        /* mix encoded, PCMU and PCMA */
+	bool enc_ok[2];
 };
 
 /*
@@ -84,6 +119,10 @@ struct mstream {
 	/* play.c / record.c: what media_play and media_record hooked on (or NULL) */
 	struct mplay *player;
 	struct mrec *recorder;
+
+	/* mix.c: set on a room's stream / on a member's */
+	struct mmix *mx;
+	struct mmember *mm;
 };
 
 enum cmd_type {
@@ -99,6 +138,9 @@ enum cmd_type {
 	CMD_PLAY_STOP,      /* st, u.play.token: drop that player */
 	CMD_RECORD,         /* st, u.rec: start a recorder (record.c) */
 	CMD_RECORD_STOP,    /* st, u.rec: stop that recorder */
+	CMD_MIX_JOIN,       /* st: room, st2: member, u.mix.mm (mix.c) */
+	CMD_MIX_SET,        /* st: member, u.mix.prm */
+	CMD_MIX_LEAVE,      /* st: member */
 };
 
 struct media_entry;
@@ -127,6 +169,10 @@ struct cmd {
 			uint16_t token;
 		} play;
 		struct mrec *rec;
+		struct {
+			struct mmember *mm;
+			struct media_mix_prm prm;
+		} mix;
 	} u;
 };
 
@@ -204,6 +250,20 @@ struct worker {
 /* tick.c: the hot path, on the worker thread. */
 void media_tick_rx(struct worker *w);
 void media_tick_tx(struct worker *w);
+/* This tick's frame of st, decoded or concealed (st->frame, st->frame_silent). */
+void media_pull(struct worker *w, struct mstream *st);
+
+/* mix.c, worker: mix one room's tick; the encoded shared mix for a codec. */
+void media_mix_tick(struct worker *w, struct mstream *room);
+const uint8_t *media_mix_encoded(struct mstream *room, enum media_codec codec);
+/* mix.c, worker: CMD_MIX_*; a stream leaves its room (or a room its members). */
+void media_mix_run(struct worker *w, struct cmd *c);
+void media_mix_detach(struct mstream *st);
+void media_mix_state_free(struct mstream *st);
+/* mix.c, any thread: what a command that will never run carries. */
+void media_mix_cmd_free(struct cmd *c);
+/* mix.c, signalling thread: a talk transition reached stream.c. */
+void media_mix_up(struct media_stream *ms, bool talking, unsigned energy);
 /* Per-stream counters (worker only): no read-modify-write atomic needed. */
 static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -232,10 +292,18 @@ enum media_up {
 	MEDIA_UP_TIMEOUT,
 	MEDIA_UP_LATCHED,
 	MEDIA_UP_PLAY_DONE,         /* play.c: duration_ms carries the player's token */
+	MEDIA_UP_TALK,              /* mix.c: duration_ms carries the energy */
+	MEDIA_UP_QUIET,
 };
 void media_up_post(uint32_t id, enum media_up type, char digit, unsigned duration_ms);
 /* A move finished: the ATTACH command itself goes back, so this never fails. */
 void media_up_attached(struct cmd *c);
+
+/* stream.c: for mix.c, a socketless stream; a command on two streams. */
+int  media_stream_alloc_virtual(struct media_stream **msp, struct mmix *mx);
+int  media_stream_cmd2(struct media_stream *a, struct media_stream *b, struct cmd *c);
+struct mstream *media_stream_state(const struct media_stream *ms);
+media_mix_h **media_stream_mix_slot(struct media_stream *ms, void ***argp);
 
 /* port.c: the RTP port pool, signalling thread. */
 int  media_ports_init(uint16_t start, uint16_t end);

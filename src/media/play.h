@@ -74,6 +74,8 @@ int  media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 		  media_record_done_h *h, void *arg);
 /* Stop now and close the file; the handler is not called. Samples written. */
 uint64_t media_record_stop(struct media_stream *ms);
+/* Pause (nothing is written) or resume the recording; ENOENT when none runs. */
+int  media_record_pause(struct media_stream *ms, bool pause);
 bool media_recording(struct media_stream *ms);
 
 #endif

@@ -137,6 +137,7 @@ struct mrec {
 	_Atomic uint64_t head;               /* samples written, ever (producer) */
 	_Atomic uint64_t tail;               /* samples read, ever (consumer) */
 	_Atomic uint64_t dropped;            /* samples lost to a full ring */
+	atomic_bool paused;                  /* media_record_pause: the worker skips */
 	uint32_t cap;                        /* power of two */
 	int16_t buf[];
 };

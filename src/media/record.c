@@ -41,6 +41,8 @@ void mrec_put(struct mrec *r, const int16_t *pcm, unsigned n)
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 	uint32_t at = (uint32_t)(head & (r->cap - 1)), first;
 
+	if (atomic_load_explicit(&r->paused, memory_order_relaxed))
+		return;
 	if (r->cap - (head - tail) < n) {
 		atomic_store_explicit(&r->dropped, atomic_load_explicit(&r->dropped,
 				      memory_order_relaxed) + n, memory_order_relaxed);
@@ -264,6 +266,17 @@ uint64_t media_record_stop(struct media_stream *ms)
 	n = r->written;
 	mem_deref(r);
 	return n;
+}
+
+int media_record_pause(struct media_stream *ms, bool pause)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec *r = slot ? *slot : NULL;
+
+	if (!r)
+		return ENOENT;
+	atomic_store_explicit(&r->ring->paused, pause, memory_order_relaxed);
+	return 0;
 }
 
 bool media_recording(struct media_stream *ms)

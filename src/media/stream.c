@@ -43,6 +43,8 @@ struct media_stream {
 	struct media_stats final;   /* counters as media_close left them */
 	struct media_play *play;    /* play.c: the player running, if any */
 	struct media_rec *rec;      /* record.c: the recording running, if any */
+	media_mix_h *mixh;          /* mix.c: talk transitions while in a room */
+	void *mixarg;
 };
 
 static struct {
@@ -99,24 +101,27 @@ static void dispatch(const struct up *u)
 		[MEDIA_UP_DTMF] = MEDIA_EV_DTMF,
 		[MEDIA_UP_TIMEOUT] = MEDIA_EV_TIMEOUT,
 		[MEDIA_UP_LATCHED] = MEDIA_EV_LATCHED,
-		[MEDIA_UP_PLAY_DONE] = MEDIA_EV_PLAY_DONE,
 	};
-	struct media_entry *e = M.running && u->type < sizeof(map) / sizeof(*map) ?
-		lookup(u->id) : NULL;
+	struct media_entry *e = M.running ? lookup(u->id) : NULL;
 	struct media_ev_data d = {u->digit, u->duration_ms};
-	struct media_stream *ms;
+	struct media_stream *ms = e ? e->ms : NULL;
 
-	if (!e)
+	if (!ms)
 		return;
-	ms = e->ms;
-	/* play.c: a player ended; its handler, not the stream's, hears of it. */
-	if (u->type == MEDIA_UP_PLAY_DONE) {
-		if (ms)
-			media_play_up(ms, &ms->play, u->duration_ms);
-		return;
+	switch (u->type) {
+	case MEDIA_UP_PLAY_DONE:
+		/* play.c: a player ended; its handler, not the stream's, hears of it. */
+		media_play_up(ms, &ms->play, u->duration_ms);
+		break;
+	case MEDIA_UP_TALK:
+	case MEDIA_UP_QUIET:
+		media_mix_up(ms, u->type == MEDIA_UP_TALK, u->duration_ms);
+		break;
+	default:
+		if (u->type < sizeof(map) / sizeof(*map) && ms->eventh)
+			ms->eventh(ms, map[u->type], &d, ms->arg);
+		break;
 	}
-	if (ms && ms->eventh)
-		ms->eventh(ms, map[u->type], &d, ms->arg);
 }
 
 /* Moves that finished: their streams take commands again. */
@@ -264,12 +269,14 @@ static void pump(void)
 		bool wait = waits(c->e1) || waits(c->e2);
 
 		next = c->next;
-		if (!wait && c->type == CMD_LINK && c->e1->w != c->e2->w) {
+		if (!wait && (c->type == CMD_LINK || c->type == CMD_MIX_JOIN) &&
+		    c->e1->w != c->e2->w) {
 			/* The link waits for the move; its streams' later commands too. */
 			wait = start_move(c);
 			if (!wait) {
 				log_err("media: out of memory moving stream %u, link dropped\n",
 					c->e2->id);
+				media_mix_cmd_free(c);
 				c->type = CMD_UNLINK;
 			}
 		}
@@ -444,6 +451,22 @@ static struct worker *least_loaded(void)
 	return best;
 }
 
+static struct mstream *state_alloc(uint32_t id, int fd, uint16_t port);
+
+/* Register a stream's state and hand it to a worker (CMD_ADD). */
+static void stream_start(struct media_stream *ms, struct media_entry *e, struct cmd *add,
+			 struct worker *w)
+{
+	e->w = w;
+	e->ms = ms;
+	media_worker_load_add(e->w, 1);
+	hash_append(M.reg, e->id, &e->he, e);
+	ms->e = e;
+	add->type = CMD_ADD;
+	add->st = e->st;
+	route(add, e, NULL);
+}
+
 static struct mstream *state_alloc(uint32_t id, int fd, uint16_t port)
 {
 	struct mstream *st = calloc(1, sizeof(*st));
@@ -503,14 +526,7 @@ int media_stream_alloc(struct media_stream **msp, const char *local_ip,
 		err = ENOMEM;
 		goto out;
 	}
-	e->w = least_loaded();
-	e->ms = ms;
-	media_worker_load_add(e->w, 1);
-	hash_append(M.reg, e->id, &e->he, e);
-	ms->e = e;
-	add->type = CMD_ADD;
-	add->st = e->st;
-	route(add, e, NULL);
+	stream_start(ms, e, add, least_loaded());
 	add = NULL;
 	e = NULL;
  out:
@@ -521,6 +537,40 @@ int media_stream_alloc(struct media_stream **msp, const char *local_ip,
 	else
 		*msp = ms;
 	return err;
+}
+
+/* mix.c: a room's stream, no socket, no port, on the least loaded worker. */
+int media_stream_alloc_virtual(struct media_stream **msp, struct mmix *mx)
+{
+	struct media_stream *ms;
+	struct media_entry *e;
+	struct cmd *add;
+
+	if (!msp || !mx)
+		return EINVAL;
+	if (!M.running)
+		return ENODEV;
+	ms = mem_zalloc(sizeof(*ms), stream_destructor);
+	add = calloc(1, sizeof(*add));
+	e = mem_zalloc(sizeof(*e), NULL);
+	if (ms)
+		ms->rm = calloc(1, sizeof(*ms->rm));
+	if (!ms || !ms->rm || !add || !e)
+		goto nomem;
+	e->id = ++M.next_id ? M.next_id : ++M.next_id;
+	e->st = state_alloc(e->id, -1, 0);
+	if (!e->st)
+		goto nomem;
+	e->st->mx = mx;
+	ms->af = AF_INET;
+	stream_start(ms, e, add, least_loaded());
+	*msp = ms;
+	return 0;
+ nomem:
+	free(add);
+	mem_deref(e);
+	mem_deref(ms);
+	return ENOMEM;
 }
 
 uint16_t media_stream_port(const struct media_stream *ms)
@@ -543,6 +593,8 @@ int media_stream_set_remote(struct media_stream *ms, const struct sa *remote,
 		return EINVAL;
 	if (!ms->e->w)
 		return ENODEV;
+	if (!ms->port)
+		return EINVAL;              /* a room (mix.c) sends nothing itself */
 	if (prm->codec != MEDIA_PCMU && prm->codec != MEDIA_PCMA)
 		return ENOTSUP;
 	if (sa_isset(remote, SA_ADDR) && sa_af(remote) != ms->af)
@@ -612,6 +664,8 @@ int media_stream_link(struct media_stream *a, struct media_stream *b)
 		return EINVAL;
 	if (!a->e->w || !b->e->w)
 		return ENODEV;
+	if (!a->port || !b->port)
+		return EINVAL;              /* a room (mix.c) is not linked */
 	c = calloc(1, sizeof(*c));
 	if (c && a != b)
 		c->spare = calloc(1, sizeof(*c->spare));
@@ -693,4 +747,33 @@ struct media_play **media_stream_play_slot(struct media_stream *ms)
 struct media_rec **media_stream_rec_slot(struct media_stream *ms)
 {
 	return &ms->rec;
+}
+
+/* mix.c: a command on two streams, routed like a link (b moves to a's worker). */
+int media_stream_cmd2(struct media_stream *a, struct media_stream *b, struct cmd *c)
+{
+	if (!a || !b || !c)
+		return EINVAL;
+	if (!a->e || !a->e->w || !b->e || !b->e->w)
+		return ENODEV;
+	if (!c->spare) {
+		c->spare = calloc(1, sizeof(*c->spare));
+		if (!c->spare)
+			return ENOMEM;
+	}
+	c->st = a->e->st;
+	c->st2 = b->e->st;
+	route(c, a->e, b->e);
+	return 0;
+}
+
+struct mstream *media_stream_state(const struct media_stream *ms)
+{
+	return ms && ms->e ? ms->e->st : NULL;
+}
+
+media_mix_h **media_stream_mix_slot(struct media_stream *ms, void ***argp)
+{
+	*argp = &ms->mixarg;
+	return &ms->mixh;
 }

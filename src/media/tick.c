@@ -1,7 +1,7 @@
 /*
  * tick.c - the media hot path, run by a worker on every 20 ms tick: read what
- * the streams' sockets hold, then give every sending stream its partner's
- * frame, transcoded, and send it. No allocation, no lock, no log.
+ * the streams' sockets hold, mix the rooms (mix.c), then give every sending
+ * stream its partner's frame or its room's mix, transcoded, and send it. No allocation, no lock, no log.
  */
 #include <errno.h>
 #include <string.h>
@@ -210,7 +210,7 @@ void media_tick_rx(struct worker *w)
 }
 
 /* This tick's frame of p, decoded to linear, or concealed, or silence. */
-static void pull(struct worker *w, struct mstream *p)
+void media_pull(struct worker *w, struct mstream *p)
 {
 	unsigned got = cfjb_get(&p->jb, w->scratch), i;
 
@@ -311,17 +311,30 @@ static unsigned tx_audio(struct worker *w, struct mstream *st)
 {
 	struct mstream *p = st->partner;
 	unsigned ps = st->prm.ptime_ms * 8, off = 0, n = 0;
+	const uint8_t *enc = NULL;
 	const int16_t *pcm;
 
-	if (p && !p->frame_ready)
-		pull(w, p);
-	pcm = p && !p->frame_silent ? p->frame : NULL;
+	if (st->mm) {
+		/* mix.c: the room's shared mix (encoded once per codec), or its own. */
+		struct mmember *mm = st->mm;
+
+		pcm = mm->hears == MIX_OWN ? mm->out :
+			mm->hears == MIX_SHARED ? mm->room->mx->mix : NULL;
+		if (mm->hears == MIX_SHARED && !st->player)
+			enc = media_mix_encoded(mm->room, st->prm.codec);
+	} else {
+		if (p && !p->frame_ready)
+			media_pull(w, p);
+		pcm = p && !p->frame_silent ? p->frame : NULL;
+	}
 	/* play.c: a player's frame replaces (or is mixed over) the partner's. */
 	if (st->player)
 		pcm = media_player_frame(st, w->tick, pcm);
 	if (!st->txlen)
 		st->txts = st->ts;
-	if (!pcm)
+	if (enc)
+		memcpy(st->txbuf + st->txlen, enc, MEDIA_FRAME);
+	else if (!pcm)
 		memset(st->txbuf + st->txlen, st->silence, MEDIA_FRAME);
 	else
 		g711_encode(st->prm.codec == MEDIA_PCMA, pcm, st->txbuf + st->txlen,
@@ -368,7 +381,7 @@ static void tx_stream(struct worker *w, struct mstream *st)
 		st->gap = true;
 		st->txlen = 0;
 		n = 1;
-	} else if (st->partner || st->player) {
+	} else if (st->partner || st->player || st->mm) {
 		n = tx_audio(w, st);
 	} else {
 		st->gap = true;
@@ -386,7 +399,7 @@ static void housekeeping(struct worker *w, struct mstream *st)
 	/* record.c: what the phone sends, a frame every tick; play.c: time moves on. */
 	if (st->recorder) {
 		if (!st->frame_ready)
-			pull(w, st);
+			media_pull(w, st);
 		mrec_put(st->recorder, st->frame_silent ? NULL : st->frame, MEDIA_FRAME);
 	}
 	if (st->player)
@@ -411,6 +424,10 @@ void media_tick_tx(struct worker *w)
 {
 	unsigned i;
 
+	/* mix.c: rooms first, so every member's mix is ready before anything is sent. */
+	for (i = 0; i < w->n; i++)
+		if (w->streams[i]->mx)
+			media_mix_tick(w, w->streams[i]);
 	for (i = 0; i < w->n; i++)
 		tx_stream(w, w->streams[i]);
 	if (w->io)

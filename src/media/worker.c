@@ -45,6 +45,7 @@ void media_stream_state_free(struct mstream *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	media_ext_state_free(st);
+	media_mix_state_free(st);
 	free(st);
 }
 
@@ -55,6 +56,7 @@ void media_cmd_free(struct cmd *c)
 	if (c->type == CMD_ADD || c->type == CMD_ATTACH)
 		media_stream_state_free(c->st);
 	media_ext_cmd_free(c);
+	media_mix_cmd_free(c);
 	free(c->spare);
 	free(c);
 }
@@ -108,7 +110,8 @@ static void attach(struct worker *w, struct mstream *st)
 	st->slot = w->n;
 	w->streams[w->n++] = st;
 	atomic_store_explicit(&w->nstreams, w->n, memory_order_relaxed);
-	if (epoll_ctl(w->rxep, EPOLL_CTL_ADD, st->fd, &ev))
+	/* A room (mix.c) has no socket. */
+	if (st->fd >= 0 && epoll_ctl(w->rxep, EPOLL_CTL_ADD, st->fd, &ev))
 		log_err("media: worker %u cannot watch port %u: %s\n", w->idx, st->port,
 			strerror(errno));
 }
@@ -118,9 +121,11 @@ static void detach(struct worker *w, struct mstream *st)
 	struct mstream *last = w->n ? w->streams[w->n - 1] : NULL;
 
 	unlink_partner(st);
+	media_mix_detach(st);
 	if (st->slot == UINT_MAX || !last)
 		return;
-	(void)epoll_ctl(w->rxep, EPOLL_CTL_DEL, st->fd, NULL);
+	if (st->fd >= 0)
+		(void)epoll_ctl(w->rxep, EPOLL_CTL_DEL, st->fd, NULL);
 	w->streams[st->slot] = last;
 	last->slot = st->slot;
 	w->n--;
@@ -186,6 +191,8 @@ static bool run(struct worker *w, struct cmd *c)
 			cftev_tx_queue(&st->tev_tx, *d, c->u.dtmf.duration_ms);
 		break;
 	case CMD_LINK:
+		media_mix_detach(st);
+		media_mix_detach(c->st2);
 		unlink_partner(st);
 		unlink_partner(c->st2);
 		st->partner = c->st2;
@@ -199,6 +206,11 @@ static bool run(struct worker *w, struct cmd *c)
 	case CMD_RECORD:
 	case CMD_RECORD_STOP:
 		media_ext_run(st, c);        /* play.c */
+		break;
+	case CMD_MIX_JOIN:
+	case CMD_MIX_SET:
+	case CMD_MIX_LEAVE:
+		media_mix_run(w, c);
 		break;
 	}
 	return true;
@@ -367,6 +379,9 @@ static void worker_close(struct worker *w)
 	struct cmd *c, *next;
 	unsigned i;
 
+	/* Rooms and members point at each other: take them apart before freeing. */
+	for (i = 0; i < w->n; i++)
+		media_mix_detach(w->streams[i]);
 	for (i = 0; i < w->n; i++)
 		media_stream_state_free(w->streams[i]);
 	free(w->streams);

@@ -1,0 +1,450 @@
+/*
+ * mix.c - conference rooms in the media workers: one sum per room and tick,
+ * N-1 per member with saturation, per-member gain and volume, energy-gated
+ * talk detection with a hangover, a cap on mixed talkers, comfort noise, and
+ * one shared encoded frame for every member that hears the plain sum.
+ *
+ * A room is a stream without a socket (mx set) on the worker that owns all of
+ * its members; CMD_MIX_JOIN moves a member there the way CMD_LINK does. The
+ * tick allocates nothing, takes no lock and logs nothing; joins grow the
+ * member array in the command, never in the tick.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "core/log.h"
+#include "media/g711.h"
+#include "media/media_int.h"
+#include "media/play_int.h"
+
+/*
+ * Talking ends after this many frames under the gate (400 ms): the gaps
+ * between words must not cut a talker off, nor flood the bus with events.
+ */
+#define HANGOVER_FRAMES 20
+
+/*
+ * A-law has no zero: its silence (0xd5) decodes to +-8, as does u-law's
+ * smallest step. A frame no louder than that is digital silence in either
+ * law and never talk, whatever the gate (energy_level 0 included).
+ */
+#define SILENCE_ENERGY 8
+
+/* Gain of volume levels -4..4 in Q8: FreeSWITCH's steps (x0.2 .. x4.3). */
+static const int level_gain[9] = {51, 102, 154, 205, 256, 333, 589, 845, 1101};
+
+static int gain_of(int level)
+{
+	if (level < -4)
+		level = -4;
+	if (level > 4)
+		level = 4;
+	return level_gain[level + 4];
+}
+
+static inline int16_t sat16(int32_t v)
+{
+	return v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)v;
+}
+
+/* ---- the tick (worker) ------------------------------------------------------ */
+
+/* Mean |sample|, FreeSWITCH's energy score at 8 kHz. */
+static unsigned frame_energy(const int16_t *f)
+{
+	unsigned sum = 0, i;
+
+	for (i = 0; i < MEDIA_FRAME; i++)
+		sum += (unsigned)(f[i] < 0 ? -f[i] : f[i]);
+	return sum / MEDIA_FRAME;
+}
+
+/* Measure one member and decide whether it talks; posts the transitions. */
+static void measure(struct worker *w, struct mstream *st)
+{
+	struct mmember *mm = st->mm;
+	bool above;
+
+	if (!st->frame_ready)
+		media_pull(w, st);
+	mm->energy = st->frame_silent ? 0 : frame_energy(st->frame);
+	atomic_store_explicit(&st->stats.energy, mm->energy, memory_order_relaxed);
+	above = !st->frame_silent && mm->energy > mm->level && mm->energy > SILENCE_ENERGY;
+	if (above) {
+		mm->below = 0;
+		if (!mm->talking) {
+			mm->talking = true;
+			media_up_post(st->id, MEDIA_UP_TALK, 0, mm->energy);
+		}
+	} else if (mm->talking && ++mm->below >= HANGOVER_FRAMES) {
+		mm->talking = false;
+		media_up_post(st->id, MEDIA_UP_QUIET, 0, mm->energy);
+	}
+	/* Gated: only talk (hangover included) reaches the others. */
+	mm->contrib = mm->speak && mm->talking && !st->frame_silent;
+}
+
+/* Keep the max_talkers loudest contributors; the rest stay out of the sum. */
+static void cap_talkers(struct mmix *mx)
+{
+	unsigned i, j, k = 0;
+
+	for (i = 0; i < mx->n; i++) {
+		struct mmember *mm = mx->m[i]->mm;
+		unsigned q = 0;
+
+		if (!mm->contrib)
+			continue;
+		if (k < mx->max_talkers) {
+			mx->top[k++] = mx->m[i];
+			continue;
+		}
+		for (j = 1; j < k; j++)
+			if (mx->top[j]->mm->energy < mx->top[q]->mm->energy)
+				q = j;
+		if (mm->energy > mx->top[q]->mm->energy) {
+			mx->top[q]->mm->contrib = false;
+			mx->top[q] = mx->m[i];
+		} else {
+			mm->contrib = false;
+		}
+	}
+}
+
+/*
+ * FreeSWITCH's comfort noise: uniform noise whose peak is the configured
+ * amplitude (conference.c turns comfort-noise's divisor into it).
+ */
+static void comfort_noise(struct mmix *mx)
+{
+	int amp = (int)mx->cn_level;
+	unsigned i;
+
+	for (i = 0; i < MEDIA_FRAME; i++) {
+		mx->noise = mx->noise * 1664525u + 1013904223u;
+		/* Uniform in [-amp, amp]: 16 random bits scaled. */
+		mx->mix[i] = (int16_t)((int32_t)((mx->noise >> 16) % (2u * amp + 1u)) - amp);
+	}
+}
+
+void media_mix_tick(struct worker *w, struct mstream *room)
+{
+	struct mmix *mx = room->mx;
+	const int16_t *play = NULL;
+	unsigned i, j, ncontrib = 0;
+
+	for (i = 0; i < mx->n; i++)
+		measure(w, mx->m[i]);
+	if (mx->max_talkers)
+		cap_talkers(mx);
+	memset(mx->sum, 0, sizeof(mx->sum));
+	for (i = 0; i < mx->n; i++) {
+		struct mstream *st = mx->m[i];
+		struct mmember *mm = st->mm;
+
+		if (!mm->contrib)
+			continue;
+		ncontrib++;
+		for (j = 0; j < MEDIA_FRAME; j++) {
+			mm->in[j] = sat16(st->frame[j] * mm->gain_in / 256);
+			mx->sum[j] += mm->in[j];
+		}
+	}
+	/* A file played to the room is part of the sum: everybody hears it. */
+	if (room->player)
+		play = media_player_frame(room, w->tick, NULL);
+	if (play)
+		for (j = 0; j < MEDIA_FRAME; j++)
+			mx->sum[j] += play[j];
+	mx->silent = !ncontrib && !play;
+	if (mx->silent && mx->cn_level)
+		comfort_noise(mx);
+	else
+		for (j = 0; j < MEDIA_FRAME; j++)
+			mx->mix[j] = sat16(mx->sum[j]);
+	mx->enc_ok[0] = mx->enc_ok[1] = false;
+	/* The room's recorder records the whole mix (record.c reads room->frame). */
+	memcpy(room->frame, mx->mix, sizeof(room->frame));
+	room->frame_silent = mx->silent && !mx->cn_level;
+	room->frame_ready = true;
+
+	for (i = 0; i < mx->n; i++) {
+		struct mmember *mm = mx->m[i]->mm;
+
+		if (!mm->hear) {
+			mm->hears = MIX_SILENT;
+		} else if (!mm->contrib && mm->gain_out == 256) {
+			mm->hears = mx->silent && !mx->cn_level ? MIX_SILENT : MIX_SHARED;
+		} else {
+			const int32_t *sum = mx->sum;
+
+			mm->hears = MIX_OWN;
+			if (!mm->contrib && mx->silent) {
+				for (j = 0; j < MEDIA_FRAME; j++)
+					mm->out[j] = sat16(mx->mix[j] * mm->gain_out / 256);
+				continue;
+			}
+			for (j = 0; j < MEDIA_FRAME; j++) {
+				int32_t v = sum[j] - (mm->contrib ? mm->in[j] : 0);
+
+				mm->out[j] = sat16(v * mm->gain_out / 256);
+			}
+		}
+	}
+}
+
+const uint8_t *media_mix_encoded(struct mstream *room, enum media_codec codec)
+{
+	struct mmix *mx = room->mx;
+	int alaw = codec == MEDIA_PCMA;
+
+	if (!mx->enc_ok[alaw]) {
+		g711_encode(alaw, mx->mix, mx->enc[alaw], MEDIA_FRAME);
+		mx->enc_ok[alaw] = true;
+	}
+	return mx->enc[alaw];
+}
+
+/* ---- commands (worker) ------------------------------------------------------ */
+
+static void apply(struct mmember *mm, const struct media_mix_prm *prm)
+{
+	mm->speak = prm->speak;
+	mm->hear = prm->hear;
+	mm->gain_in = gain_of(prm->vol_in);
+	mm->gain_out = gain_of(prm->vol_out);
+	mm->level = prm->energy_level;
+}
+
+static void leave(struct mstream *st)
+{
+	struct mmember *mm = st->mm;
+	struct mmix *mx;
+
+	if (!mm)
+		return;
+	mx = mm->room ? mm->room->mx : NULL;
+	if (mx && mm->idx < mx->n && mx->m[mm->idx] == st) {
+		struct mstream *last = mx->m[--mx->n];
+
+		mx->m[mm->idx] = last;
+		last->mm->idx = mm->idx;
+	}
+	free(mm);
+	st->mm = NULL;
+}
+
+/* Members of a room that goes stay where they are and hear nothing. */
+static void room_gone(struct mstream *room)
+{
+	struct mmix *mx = room->mx;
+	unsigned i;
+
+	for (i = 0; i < mx->n; i++) {
+		free(mx->m[i]->mm);
+		mx->m[i]->mm = NULL;
+	}
+	mx->n = 0;
+}
+
+void media_mix_detach(struct mstream *st)
+{
+	leave(st);
+	if (st->mx)
+		room_gone(st);
+}
+
+void media_mix_state_free(struct mstream *st)
+{
+	media_mix_detach(st);
+	if (st->mx) {
+		free(st->mx->m);
+		free(st->mx->top);
+		free(st->mx);
+		st->mx = NULL;
+	}
+}
+
+static void join(struct worker *w, struct mstream *room, struct mstream *st,
+		 struct mmember *mm)
+{
+	struct mmix *mx = room->mx;
+
+	leave(st);
+	if (st->partner) {
+		if (st->partner != st)
+			st->partner->partner = NULL;
+		st->partner = NULL;
+	}
+	if (mx->n == mx->cap) {
+		unsigned ncap = mx->cap ? mx->cap * 2 : 16;
+		struct mstream **nm = realloc(mx->m, ncap * sizeof(*nm));
+
+		if (!nm) {
+			log_err("media: worker %u out of memory, stream %u not mixed\n",
+				w->idx, st->id);
+			free(mm);
+			return;
+		}
+		mx->m = nm;
+		mx->cap = ncap;
+	}
+	mm->room = room;
+	mm->idx = mx->n;
+	mx->m[mx->n++] = st;
+	st->mm = mm;
+}
+
+void media_mix_run(struct worker *w, struct cmd *c)
+{
+	switch (c->type) {
+	case CMD_MIX_JOIN:
+		if (c->st->mx && c->st2 != c->st)
+			join(w, c->st, c->st2, c->u.mix.mm);
+		else
+			free(c->u.mix.mm);
+		c->u.mix.mm = NULL;
+		break;
+	case CMD_MIX_SET:
+		if (c->st->mm)
+			apply(c->st->mm, &c->u.mix.prm);
+		break;
+	case CMD_MIX_LEAVE:
+		leave(c->st);
+		break;
+	default:
+		break;
+	}
+}
+
+void media_mix_cmd_free(struct cmd *c)
+{
+	if (c->type == CMD_MIX_JOIN) {
+		free(c->u.mix.mm);
+		c->u.mix.mm = NULL;
+	}
+}
+
+/* ---- the API (signalling thread) -------------------------------------------- */
+
+int media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *cfg)
+{
+	struct mmix *mx;
+	int err;
+
+	if (!roomp)
+		return EINVAL;
+	mx = calloc(1, sizeof(*mx));
+	if (!mx)
+		return ENOMEM;
+	if (cfg) {
+		mx->cn_level = cfg->comfort_noise > 8000 ? 8000 : cfg->comfort_noise;
+		mx->max_talkers = cfg->max_talkers;
+	}
+	mx->noise = 0x1234567u;
+	if (mx->max_talkers) {
+		mx->top = calloc(mx->max_talkers, sizeof(*mx->top));
+		if (!mx->top) {
+			free(mx);
+			return ENOMEM;
+		}
+	}
+	err = media_stream_alloc_virtual(roomp, mx);
+	if (err) {
+		free(mx->top);
+		free(mx);
+	}
+	return err;
+}
+
+static int mix_cmd(struct media_stream *ms, enum cmd_type type,
+		   const struct media_mix_prm *prm)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return ENOMEM;
+	c->type = type;
+	if (prm)
+		c->u.mix.prm = *prm;
+	err = media_stream_cmd(ms, c);
+	if (err)
+		free(c);
+	return err;
+}
+
+int media_mix_join(struct media_stream *room, struct media_stream *ms,
+		   const struct media_mix_prm *prm, media_mix_h *h, void *arg)
+{
+	struct mmember *mm;
+	struct cmd *c;
+	media_mix_h **hp;
+	void **argp;
+	int err;
+
+	if (!room || !ms || !prm || room == ms || !media_stream_state(room) ||
+	    !media_stream_state(room)->mx)
+		return EINVAL;
+	c = calloc(1, sizeof(*c));
+	mm = calloc(1, sizeof(*mm));
+	if (!c || !mm) {
+		free(c);
+		free(mm);
+		return ENOMEM;
+	}
+	apply(mm, prm);
+	c->type = CMD_MIX_JOIN;
+	c->u.mix.mm = mm;
+	err = media_stream_cmd2(room, ms, c);
+	if (err) {
+		media_mix_cmd_free(c);
+		free(c);
+		return err;
+	}
+	hp = media_stream_mix_slot(ms, &argp);
+	*hp = h;
+	*argp = arg;
+	return 0;
+}
+
+int media_mix_set(struct media_stream *ms, const struct media_mix_prm *prm)
+{
+	if (!ms || !prm)
+		return EINVAL;
+	return mix_cmd(ms, CMD_MIX_SET, prm);
+}
+
+void media_mix_leave(struct media_stream *ms)
+{
+	media_mix_h **hp;
+	void **argp;
+	int err;
+
+	if (!ms)
+		return;
+	hp = media_stream_mix_slot(ms, &argp);
+	*hp = NULL;
+	*argp = NULL;
+	err = mix_cmd(ms, CMD_MIX_LEAVE, NULL);
+	if (err && err != ENODEV)
+		log_err("media: cannot take stream out of its room: %s\n", strerror(err));
+}
+
+unsigned media_mix_energy(const struct media_stream *ms)
+{
+	const struct mstream *st = ms ? media_stream_state(ms) : NULL;
+
+	return st ? atomic_load_explicit(&st->stats.energy, memory_order_relaxed) : 0;
+}
+
+void media_mix_up(struct media_stream *ms, bool talking, unsigned energy)
+{
+	media_mix_h **hp;
+	void **argp;
+
+	hp = media_stream_mix_slot(ms, &argp);
+	if (*hp)
+		(*hp)(ms, talking, energy, *argp);
+}
