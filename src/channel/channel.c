@@ -25,6 +25,7 @@ struct channel_watch {
 	struct channel *ch;
 	channel_watch_h *h;
 	void *arg;
+	unsigned holds;              /* references channel_notify calls hold */
 };
 
 struct ep_entry {
@@ -431,8 +432,9 @@ int channel_watch(struct channel_watch **wp, struct channel *ch, channel_watch_h
 
 /*
  * Tell every watcher. A watcher may free itself or any other watcher while being
- * told, so the list is copied first (holding each watch) and a watch that was
- * freed meanwhile - unlinked - is skipped.
+ * told, so the list is copied first (holding each watch). A watch whose owner
+ * let go meanwhile is skipped: it is unlinked, or (when a notification runs
+ * inside another one) only notifications still hold it.
  */
 void channel_notify(struct channel *ch, enum channel_note note, const char *data)
 {
@@ -445,15 +447,19 @@ void channel_notify(struct channel *ch, enum channel_note note, const char *data
 	if (n > 16 && !(ws = calloc(n, sizeof(*ws))))
 		return;
 	mem_ref(ch);
-	for (le = ch->watches.head; le && i < n; le = le->next)
-		ws[i++] = mem_ref(le->data);
+	for (le = ch->watches.head; le && i < n; le = le->next) {
+		ws[i] = mem_ref(le->data);
+		ws[i++]->holds++;
+	}
 	n = i;
 	for (i = 0; i < n; i++) {
-		if (ws[i]->le.list)
+		if (ws[i]->le.list && mem_nrefs(ws[i]) > ws[i]->holds)
 			ws[i]->h(ch, note, data, ws[i]->arg);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		ws[i]->holds--;
 		mem_deref(ws[i]);
+	}
 	if (ws != stack)
 		free(ws);
 	mem_deref(ch);

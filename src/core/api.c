@@ -137,11 +137,15 @@ static void call_destructor(void *data)
 static void complete(struct api_call *call, int err)
 {
 	if (call->doneh) {
-		const char *out = call->out->end ? (const char *)call->out->buf : "";
+		const char *out;
 
-		/* NUL-terminate without counting it, so handlers see a C string. */
+		/*
+		 * NUL-terminate without counting it, so handlers see a C string. The
+		 * write may move the buffer: take the pointer after it.
+		 */
 		if (!mbuf_write_u8(call->out, 0))
 			call->out->end--;
+		out = call->out->end ? (const char *)call->out->buf : "";
 		call->doneh(err, out, call->out->end, call->arg);
 	}
 	mem_deref(call);

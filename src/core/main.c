@@ -16,6 +16,7 @@
 #include "channel/channel_api.h"
 #include "channel/loopback.h"
 #include "channel/originate.h"
+#include "conference/conference.h"
 #include "core/acl.h"
 #include "core/api.h"
 #include "core/api_core.h"
@@ -309,6 +310,8 @@ static int start(const struct options *o, struct config *cfg)
 	if (!rc)
 		rc = config_on_reload(dialplan_reload);
 	if (!rc)
+		rc = conference_init(cfg, err, sizeof(err));
+	if (!rc)
 		rc = sipep_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = esl_start(&ec);
@@ -380,6 +383,7 @@ int main(int argc, char **argv)
 	channel_close();
 	esl_stop();
  out:
+	conference_close();
 	dialplan_close();
 	sipep_close();
 	media_close();

@@ -195,16 +195,29 @@ int mplay_build(struct mplay **pp, const char *source, const char *prefix)
 	return 0;
 }
 
+/* What a NULL prefix means: sound_prefix, else sounds_dir (globals). */
+static const char *default_prefix(char **tmp)
+{
+	*tmp = vars_global_dup("sound_prefix");
+	if (!*tmp || !**tmp) {
+		*tmp = mem_deref(*tmp);
+		*tmp = vars_global_dup("sounds_dir");
+	}
+	return *tmp;
+}
+
 int media_source_length(const char *source, const char *prefix, uint64_t *msp)
 {
 	struct mplay *p = NULL;
 	uint64_t total = 0;
+	char *tmp = NULL;
 	unsigned i;
 	int err;
 
 	if (!msp)
 		return EINVAL;
-	err = mplay_build(&p, source, prefix);
+	err = mplay_build(&p, source, prefix ? prefix : default_prefix(&tmp));
+	mem_deref(tmp);
 	if (err)
 		return err;
 	for (i = 0; i < p->nsrc; i++) {
@@ -365,16 +378,6 @@ static void handle_stop(struct media_play *mp)
 	c->u.play.token = mp->token;
 	if (media_stream_cmd(mp->ms, c))
 		free(c);
-}
-
-static const char *default_prefix(char **tmp)
-{
-	*tmp = vars_global_dup("sound_prefix");
-	if (!*tmp || !**tmp) {
-		*tmp = mem_deref(*tmp);
-		*tmp = vars_global_dup("sounds_dir");
-	}
-	return *tmp;
 }
 
 int media_play_ex(struct media_stream *ms, const char *source,

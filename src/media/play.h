@@ -54,7 +54,7 @@ bool media_playing(struct media_stream *ms);
  */
 int  media_sound_path(char **pathp, const char *file, const char *prefix);
 
-/* The length of `source` in ms once decoded, UINT64_MAX for ever (tests, logs). */
+/* The length of `source` in ms once decoded, UINT64_MAX for ever; prefix as media_play. */
 int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
 
 /*

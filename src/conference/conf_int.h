@@ -1,0 +1,247 @@
+/*
+ * conf_int.h - what the conference files share: profiles and caller-control
+ * groups (conf_cfg.c), rooms and members (conference.c), the application
+ * (conf_app.c), the API (conf_api.c) and outcalls (conf_dial.c).
+ * Not for use outside src/conference. Signalling thread only.
+ */
+#ifndef CONFAB_CONF_INT_H
+#define CONFAB_CONF_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <re.h>
+#include "channel/channel.h"
+#include "event/event.h"
+
+struct media_stream;
+struct app_exec;
+struct config;
+
+/* ---- configuration (conf_cfg.c) --------------------------------------------- */
+
+struct conf_control {
+	struct le le;
+	char *digits;
+	char *action;               /* "mute", "vol talk up" ... lower case */
+	char *data;                 /* transfer / execute_application / event data */
+};
+
+struct conf_group {
+	struct le le;
+	char *name;
+	struct list controls;
+};
+
+/* A <profile>: every param kept (names lower case, '_' as '-'), the usual ones typed. */
+struct conf_profile {
+	struct le le;
+	char *name;
+	struct list params;         /* struct conf_param */
+	unsigned rate, interval;
+	unsigned energy_level;
+	unsigned comfort_noise;     /* FreeSWITCH's divisor, 0 off */
+	unsigned max_members, announce_count, pin_retries, max_talkers;
+	bool verbose_events;
+};
+
+struct conf_param {
+	struct le le;
+	char *name, *value;
+};
+
+/* One loaded conference.conf; a reload replaces it, rooms keep theirs (refs). */
+struct conf_cfg {
+	struct list profiles;
+	struct list groups;
+};
+
+int  conf_cfg_load(struct conf_cfg **cfgp, const struct config *cfg, char *err,
+		   size_t errsz);
+struct conf_profile *conf_profile_find(const struct conf_cfg *cc, const char *name);
+struct conf_group *conf_group_find(const struct conf_cfg *cc, const char *name);
+/* A profile parameter or NULL; prof may be NULL (no profile: defaults). */
+const char *conf_param(const struct conf_profile *prof, const char *name);
+
+/* ---- rooms and members (conference.c) --------------------------------------- */
+
+enum conf_play_target { CONF_PLAY_ROOM, CONF_PLAY_MEMBER };
+
+struct conf_member;
+
+/* A file queued for the room. */
+struct conf_file {
+	struct le le;
+	char *path;
+	bool async;
+};
+
+struct conference {
+	struct le le;
+	char *name;
+	char uuid[37];
+	char *prof_name;                    /* "none" when the profile is missing */
+	struct conf_profile *prof;          /* ref, may be NULL */
+	struct conf_cfg *cfg;               /* ref: the controls and profile live in it */
+	struct media_stream *room;
+	struct list members;                /* join order */
+	unsigned count, ghosts;
+	uint64_t start_us;
+
+	bool locked, wait_mod, audio_always, dynamic, enforce_min, destroying;
+	bool enter_sound_on, exit_sound_on;
+	char *enter_sound, *exit_sound;     /* NULL: the profile's */
+	char *pin, *mpin;
+	unsigned max_members;
+	char *cid_name, *cid_num, *sound_prefix;
+	unsigned min;                       /* mintwo: 2 once reached */
+	struct conf_member *floor;
+
+	struct list vars;                   /* struct conf_param: conference variables */
+	struct list files;                  /* queued room playback */
+	bool playing;
+	uint64_t play_started_us;
+	char *rec_path;                     /* the recording, if any */
+	bool rec_paused;
+	uint64_t rec_started_us;
+	unsigned pending_outcalls;
+};
+
+struct conf_member {
+	struct le le;
+	struct conference *conf;            /* NULL once it left */
+	uint32_t id;
+	struct channel *ch;
+	struct channel_watch *watch;
+	struct app_exec *x;                 /* the `conference` application */
+	struct media_stream *ms;
+
+	bool speak, hear, talking, moderator, ghost, endconf, mintwo, mute_detect;
+	bool kicked, joined, hold;
+	bool leaving;                       /* playing its last sound (kicked, locked) */
+	int vol_in, vol_out, energy;
+	unsigned cur_energy;
+	uint64_t join_us, last_talk_us;
+	char *kick_sound;
+	char *play_file;                    /* playing to this member */
+
+	struct conf_group *controls;
+	char digits[32];
+	struct tmr dtmf_tmr;
+
+	/* pin entry before joining */
+	bool pin_wait;
+	char pin_buf[32];
+	unsigned pin_tries;
+	struct tmr pin_tmr;
+	char *join_flags;                   /* the member flags, kept until joined */
+};
+
+/* Registry. */
+struct conference *conf_find(const char *name);
+struct list *conf_list(void);
+struct conf_cfg *conf_current_cfg(void);
+uint32_t conf_next_member_id(void);
+
+int  conf_create(struct conference **confp, const char *name, const char *prof_name,
+		 struct channel *ch);
+/* Put an allocated member in; fires add-member, plays the sounds. */
+int  conf_member_add(struct conference *conf, struct conf_member *m);
+/* Take a member out (kick, hup, hangup, transfer); the app ends when kicked/hup. */
+void conf_member_del(struct conf_member *m, const char *why);
+struct conf_member *conf_member_find(struct conference *conf, uint32_t id);
+/* Push speak/hear/volume/energy to the mixer. */
+void conf_member_apply(struct conf_member *m);
+void conf_member_play(struct conf_member *m, const char *file);
+void conf_set_floor(struct conference *conf, struct conf_member *m);
+void conf_destroy(struct conference *conf);
+
+/* Room playback, queued; async plays over. */
+int  conf_play(struct conference *conf, const char *file, bool async);
+unsigned conf_stop(struct conference *conf);
+int  conf_record(struct conference *conf, const char *path);
+bool conf_norecord(struct conference *conf);
+/* Pause or resume the recording (pause-recording / resume-recording); ENOENT: none. */
+int  conf_record_pause(struct conference *conf, bool pause);
+
+/* Conference variables. */
+const char *conf_var(const struct conference *conf, const char *name);
+int  conf_var_set(struct conference *conf, const char *name, const char *value);
+
+/* Events: conference::maintenance with the conference block (and the member's). */
+int  conf_event(struct conference *conf, struct conf_member *m, const char *action,
+		struct event **evp);
+void conf_event_fire(struct event *ev, const char *action);
+/* The conference's suppress-events says no to this action's name. */
+bool conf_suppressed(const struct conference *conf, const char *name);
+void conf_event_simple(struct conference *conf, struct conf_member *m, const char *action,
+		       const char *gate);
+
+/* DTMF caller-controls. */
+void conf_member_dtmf(struct conf_member *m, char digit);
+/* Run one control action; `data` for transfer/execute_application/event. */
+void conf_control_run(struct conf_member *m, const char *action, const char *data);
+
+/* Sounds: resolve against the room's sound prefix. */
+const char *conf_sound(const struct conference *conf, const char *param, const char *dflt);
+
+/* The mixer runs at 8 kHz whatever the profile says (G.711 calls). */
+#define CONF_RATE 8000
+
+/* Small views shared by the API and the listings. */
+const char *conf_member_cid_name(struct conf_member *m);
+const char *conf_member_cid_num(struct conf_member *m);
+const char *conf_prefix(const struct conference *conf);    /* sound prefix, may be NULL */
+int  conf_grace_time(const struct conference *conf);       /* endconf-grace-time, s */
+uint64_t conf_now_us(void);
+unsigned long long conf_secs_since(uint64_t us);
+
+/* ---- the API (conf_api.c) and its listings (conf_list.c) --------------------- */
+
+struct api_call;
+/* argv[0] is the room's name ("" for all rooms: conf NULL), argv[1] the sub-command. */
+int  conf_api_list(struct api_call *call, struct conference *conf, int argc, char **argv);
+int  conf_api_count(struct api_call *call, struct conference *conf, int argc, char **argv);
+int  conf_api_xml_list(struct api_call *call, struct conference *conf, int argc,
+		       char **argv);
+int  conf_api_json_list(struct api_call *call, struct conference *conf, int argc,
+			char **argv);
+
+/* ---- application (conf_app.c) and outcalls (conf_dial.c) -------------------- */
+
+int  conf_app_init(void);
+/*
+ * End the member's `conference` application (the dialplan goes on) once
+ * `sound` (may be NULL) has played; drops the application's reference.
+ */
+void conf_member_finish(struct conf_member *m, const char *sound);
+/* Move a member to room `name` (made with `profile` if it must), same application. */
+int  conf_member_transfer(struct conf_member *m, const char *name, const char *profile);
+int  conf_outcall_app_init(void);      /* conf_dial.c: conference_set_auto_outcall */
+int  conf_api_init(void);
+void conf_api_close(void);
+
+/*
+ * Place a call into a room. `dialstring` may list fallbacks with '|': each is
+ * tried in turn until one answers; every try is reported with a
+ * conference::maintenance "outcall-result" event naming the room, the
+ * destination and the cause. `job` (may be NULL) makes it a bgdial: the
+ * bgdial-result event carries it. done (may be NULL) gets the final cause.
+ */
+struct conf_dial_opts {
+	const char *profile;
+	const char *flags;
+	const char *cid_name, *cid_num;
+	unsigned timeout_s;
+	const char *job;
+	struct channel *aleg;               /* auto-outcall: its hangup cancels */
+	const char *export_vars;            /* "a,b": copied from aleg */
+	const char *announce;
+};
+typedef void (conf_dial_h)(enum hangup_cause cause, const char *dest, void *arg);
+int  conf_dial(const char *room, const char *dialstring, const struct conf_dial_opts *o,
+	       conf_dial_h *done, void *arg);
+/* Auto-outcall on a member that just joined (its channel's stored list). */
+void conf_auto_outcall(struct conf_member *m);
+void conf_dial_close(void);
+
+#endif

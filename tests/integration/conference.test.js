@@ -1,0 +1,1044 @@
+'use strict';
+/*
+ * conference.test.js - conference rooms on real SIP calls: SIPp places the
+ * calls into a test dialplan (77xx joins room 77xx@default, 76xx joins 77xx
+ * muted), test phones (rtp.js) are their media, and an event-socket client
+ * subscribed to CUSTOM conference::maintenance watches the room.
+ *
+ * Everything is checked by content: which tones each member hears (each
+ * member sends its own frequency; nobody may hear itself), what a recording
+ * holds, what a refused or kicked caller hears, the exact `conference` API
+ * output, and the events with their headers and their order. Outcalls (dial,
+ * bgdial, the fallback list with its outcall-result events) go to SIPp UASs
+ * registered as directory users.
+ *
+ * Frequencies: A 1000 Hz, B 1400 Hz, C silent, the muted joiner E 2400 Hz;
+ * room play 2000 Hz, member play 1700 Hz, the locked sound 2200 Hz, the kicked
+ * sound 1800 Hz, the tone the dialplan plays after `conference` returns
+ * 2600 Hz. None is one of the profile's enter (500/600/700 Hz) or exit tones
+ * (300/200/100/50/25 Hz). 3000 Hz is never sent: it is the noise reference.
+ */
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./harness');
+const sipp = require('./sipp');
+const { RtpPhone, goertzel, rms, ulawDecode, RATE } = require('./rtp');
+
+const T = { timeout: 60000 };
+const AUTH = { user: '1000', password: '1234' };
+const ROOM = '7701';
+const SUB = 'conference::maintenance';
+const FREQS = [1000, 1400, 1700, 1800, 2000, 2200, 2400, 2600, 3000];
+const NOISE = 3000;
+
+/* The test extensions, in the default context (dialplan/default/*.xml). */
+const DIALPLAN = `<include>
+  <extension name="t_conf">
+    <condition field="destination_number" expression="^(77[0-9][0-9])$">
+      <action application="answer"/>
+      <action application="conference" data="$1@default"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_muted">
+    <condition field="destination_number" expression="^76([0-9][0-9])$">
+      <action application="answer"/>
+      <action application="conference" data="77$1@default+flags{mute}"/>
+    </condition>
+  </extension>
+</include>
+`;
+
+/* A mono 16-bit 8 kHz WAV of `hz`. */
+function writeWav(file, hz, secs) {
+	const n = Math.round(RATE * secs), b = Buffer.alloc(44 + 2 * n);
+	b.write('RIFF', 0, 'latin1');
+	b.writeUInt32LE(36 + 2 * n, 4);
+	b.write('WAVEfmt ', 8, 'latin1');
+	b.writeUInt32LE(16, 16);
+	b.writeUInt16LE(1, 20);
+	b.writeUInt16LE(1, 22);
+	b.writeUInt32LE(RATE, 24);
+	b.writeUInt32LE(RATE * 2, 28);
+	b.writeUInt16LE(2, 32);
+	b.writeUInt16LE(16, 34);
+	b.write('data', 36, 'latin1');
+	b.writeUInt32LE(2 * n, 40);
+	for (let i = 0; i < n; i++)
+		b.writeInt16LE(Math.round(10000 * Math.sin(2 * Math.PI * hz * i / RATE)), 44 + 2 * i);
+	fs.mkdirSync(path.dirname(file), { recursive: true });
+	fs.writeFileSync(file, b);
+}
+
+/* Samples of a 16-bit PCM WAV, checking the header agrees with the file. */
+function readWav(file) {
+	const b = fs.readFileSync(file);
+	assert.equal(b.toString('latin1', 0, 4), 'RIFF');
+	assert.equal(b.toString('latin1', 8, 12), 'WAVE');
+	assert.equal(b.readUInt32LE(4), b.length - 8, 'RIFF size matches the file');
+	let off = 12, fmt = null, data = null;
+	while (off + 8 <= b.length) {
+		const id = b.toString('latin1', off, off + 4), len = b.readUInt32LE(off + 4);
+		if (id === 'fmt ')
+			fmt = { format: b.readUInt16LE(off + 8), channels: b.readUInt16LE(off + 10),
+				rate: b.readUInt32LE(off + 12), bits: b.readUInt16LE(off + 22) };
+		if (id === 'data') {
+			assert.ok(off + 8 + len <= b.length, 'data chunk inside the file');
+			data = b.subarray(off + 8, off + 8 + len);
+		}
+		off += 8 + len + (len & 1);
+	}
+	assert.ok(fmt && data, 'fmt and data chunks');
+	const samples = [];
+	for (let i = 0; i + 1 < data.length; i += 2)
+		samples.push(data.readInt16LE(i));
+	return { fmt, samples };
+}
+
+/* What a phone heard over the last `ms`: sample count, RMS, tone powers. */
+function heard(phone, ms = 600) {
+	const s = phone.samples(0, Date.now() - ms);
+	const p = {};
+	for (const f of FREQS)
+		p[f] = s.length ? goertzel(s, f) : 0;
+	return { n: s.length, rms: Math.round(rms(s)), p };
+}
+
+function show(m) {
+	const p = {};
+	for (const [f, v] of Object.entries(m.p))
+		p[f] = Number(v.toPrecision(2));
+	return JSON.stringify({ n: m.n, rms: m.rms, p });
+}
+
+/* A clear tone `f` in the window: loud, far above the noise reference. */
+function hears(m, f) {
+	return m.n >= 12 * 160 && m.rms > 500 && m.p[f] > 100 * (m.p[NOISE] || 1);
+}
+
+/* 20 ms packets since `since` (to `to`) in which `f` is present at a useful level. */
+function tonePackets(phone, f, since, to = Infinity, thr = 3e7) {
+	let n = 0;
+	for (const pk of phone.packets) {
+		if (pk.pt !== 0 || pk.at < since || pk.at > to)
+			continue;
+		if (goertzel(Array.from(pk.payload, ulawDecode), f) > thr)
+			n++;
+	}
+	return n;
+}
+
+/* What a phone heard since `since`: runs of packets by their strongest tone. */
+function timeline(phone, since = 0) {
+	const runs = [];
+	for (const pk of phone.packets) {
+		if (pk.pt !== 0 || pk.at < since)
+			continue;
+		const s = Array.from(pk.payload, ulawDecode);
+		const f = rms(s) < 300 ? 'quiet' : FREQS.reduce((a, b) =>
+			(goertzel(s, a) >= goertzel(s, b) ? a : b));
+		const last = runs[runs.length - 1];
+		if (last && last.f === f)
+			last.n++;
+		else
+			runs.push({ f, n: 1 });
+	}
+	return runs.map((r) => `${r.f}x${r.n}`).join(' ') || 'no packets';
+}
+
+/* Polls fn() (which returns { ok, ... }) until ok; fails with the last result. */
+async function until(what, fn, ms = 10000, step = 150) {
+	const deadline = Date.now() + ms;
+	let last;
+	for (;;) {
+		last = await fn();
+		if (last.ok)
+			return last;
+		if (Date.now() > deadline)
+			throw new Error(`${what}: not within ${ms} ms; last: ${last.info || ''}`);
+		await h.sleep(step);
+	}
+}
+
+/*
+ * The conference::maintenance events of one event-socket connection, in
+ * order, with bounded waits for the first one after a mark that matches.
+ */
+class EventLog {
+	static async open(server) {
+		const c = await h.rawAuthed(server);
+		const r = await c.cmd(`event plain CUSTOM ${SUB}`);
+		assert.equal(r.headers['Reply-Text'], '+OK event listener enabled plain');
+		const log = new EventLog(c);
+		log.pump();
+		return log;
+	}
+
+	constructor(c) {
+		this.c = c;
+		this.events = [];
+		this.waiters = new Set();
+	}
+
+	async pump() {
+		while (!this.c.closed) {
+			let f;
+			try {
+				f = await this.c.readFrame(1000);
+			} catch {
+				continue;
+			}
+			if (f.type !== 'text/event-plain')
+				continue;
+			const e = h.parsePlainEvent(f.body).map;
+			e.at = Date.now();
+			e.index = this.events.length;
+			this.events.push(e);
+			for (const w of [...this.waiters])
+				w();
+		}
+	}
+
+	mark() {
+		return this.events.length;
+	}
+
+	all(pred, from = 0) {
+		return this.events.slice(from).filter(pred);
+	}
+
+	wait(pred, { from = 0, ms = 10000, what = 'an event' } = {}) {
+		return new Promise((resolve, reject) => {
+			let timer, i = from;
+			const w = () => {
+				for (; i < this.events.length; i++) {
+					if (pred(this.events[i])) {
+						this.waiters.delete(w);
+						clearTimeout(timer);
+						resolve(this.events[i]);
+						return;
+					}
+				}
+			};
+			timer = setTimeout(() => {
+				this.waiters.delete(w);
+				const seen = this.events.slice(from).map((e) =>
+					`${e.Action}${e['Member-ID'] ? ' ' + e['Member-ID'] : ''}` +
+					`${e.Result ? ' ' + e.Result : ''}`);
+				reject(new Error(`timed out after ${ms} ms waiting for ${what}; since the mark: ` +
+					JSON.stringify(seen.slice(-40))));
+			}, ms);
+			this.waiters.add(w);
+			w();
+		});
+	}
+}
+
+/* An event of the test room with this Action and these header values. */
+function act(action, extra = {}, room = ROOM) {
+	return (e) => e['Event-Subclass'] === SUB && e.Action === action &&
+		(room === null || e['Conference-Name'] === room) &&
+		Object.entries(extra).every(([k, v]) => e[k] === String(v));
+}
+
+async function closeClient(c) {
+	if (!c.closed) {
+		c.write('exit\n\n');
+		await c.closesWithin(3000);
+	}
+	c.destroy();
+}
+
+test('conference rooms', { skip: !sipp.available() && 'sipp not installed', timeout: 300000 },
+	async (t) => {
+		const server = await h.startServer({
+			edit(conf) {
+				const dir = path.join(conf, 'dialplan', 'default');
+				fs.mkdirSync(dir, { recursive: true });
+				fs.writeFileSync(path.join(dir, '90_conference_test.xml'), DIALPLAN);
+			},
+		});
+		const target = `${h.HOST}:${server.sipPort}`;
+		const c = await h.rawAuthed(server);
+		const ev = await EventLog.open(server);
+		const sipps = [], phones = [];
+		t.after(async () => {
+			for (const s of sipps)
+				if (s.proc.exitCode === null && s.proc.signalCode === null)
+					s.proc.kill('SIGKILL');
+			for (const p of phones)
+				p.close();
+			await closeClient(ev.c);
+			await closeClient(c);
+			await server.stop();
+		});
+
+		/* A sub-test, failing at once (not by timeouts) once confabd has died. */
+		function sub(name, opts, fn) {
+			return t.test(name, opts, async () => {
+				server.assertAlive();
+				await fn();
+			});
+		}
+
+		async function api(cmd, timeoutMs = 20000) {
+			const f = await c.cmd(`api ${cmd}`, { timeoutMs });
+			return f.body;
+		}
+
+		function sippStart(opts) {
+			const s = sipp.start(opts);
+			sipps.push(s);
+			return s;
+		}
+
+		/* SIPp's result, or a failure naming the scenario if it outlives ms. */
+		async function sippDone(s, ms, what) {
+			const r = await h.within(s.done, ms);
+			assert.ok(r, `${what}: SIPp still running after ${ms} ms`);
+			return r;
+		}
+
+		async function channels() {
+			return JSON.parse(await api('show channels as json')).rows || [];
+		}
+
+		async function waitChannel(pick, ms = 10000) {
+			const deadline = Date.now() + ms;
+			while (Date.now() < deadline) {
+				const row = (await channels()).find(pick);
+				if (row)
+					return row;
+				await h.sleep(50);
+			}
+			throw new Error('the channel did not appear');
+		}
+
+		async function waitVar(uuid, name, ms = 10000) {
+			const deadline = Date.now() + ms;
+			let v;
+			while (Date.now() < deadline) {
+				v = (await api(`uuid_getvar ${uuid} ${name}`)).trim();
+				if (v && v !== '_undef_' && !v.startsWith('-ERR'))
+					return v;
+				await h.sleep(100);
+			}
+			return v;
+		}
+
+		/*
+		 * A caller dials `dest` from a test phone that sends `freq` (0: digital
+		 * silence) as soon as confab's media address is known.
+		 */
+		async function dial(dest, freq) {
+			const phone = new RtpPhone();
+			phones.push(phone);
+			const rtpPort = await phone.open();
+			const before = new Set((await channels()).map((r) => r.uuid));
+			const uac = sippStart({ scenario: 'uac_conf.xml', target, user: dest,
+				port: await h.freeUdpPort(), auth: AUTH,
+				vars: { caller: '1000', rtp_port: rtpPort, pt: 0 }, timeoutS: 200 });
+			const row = await waitChannel((r) => r.direction === 'inbound' && r.dest === dest &&
+				!before.has(r.uuid));
+			const lport = Number(await waitVar(row.uuid, 'local_media_port'));
+			if (lport > 0) {
+				phone.remote = { host: h.HOST, port: lport };
+				phone.startTone(freq, { pt: 0 });
+			}
+			return { phone, uac, uuid: row.uuid, name: row.name, cidName: row.cid_name,
+				cidNum: row.cid_num, freq };
+		}
+
+		/*
+		 * A SIPp UAS registered as `user` from its own SIP port: it answers with
+		 * a test phone's media (uas_media.xml) or is busy (uas_busy.xml).
+		 */
+		async function uas(user, scenario) {
+			const port = await h.freeUdpPort();
+			const reg = await sipp.run({ scenario: 'register.xml', target, port, user,
+				auth: { user, password: '1234' }, vars: { expires: 300 }, timeoutS: 10 });
+			assert.equal(reg.code, 0, `register ${user}: ${reg.err}${reg.out}`);
+			const phone = new RtpPhone();
+			phones.push(phone);
+			const rtpPort = await phone.open();
+			const vars = scenario === 'uas_media.xml' ? { rtp_port: rtpPort, pt: 0 } : {};
+			const s = sippStart({ scenario, target, port, vars, timeoutS: 40 });
+			return { port, phone, sipp: s };
+		}
+
+		function roomMembers(listBody) {
+			return listBody.split('\n').filter((l) => l).map((l) => l.split(';'));
+		}
+
+		/* Test prompts in the shipped profile's sound paths (sound_prefix/conference/...). */
+		const prefix = (await api('global_getvar sound_prefix')).trim();
+		assert.ok(prefix.startsWith('/'), `sound_prefix is a directory: ${prefix}`);
+		writeWav(path.join(prefix, 'conference', 'conf-locked.wav'), 2200, 1.0);
+		writeWav(path.join(prefix, 'conference', 'conf-kicked.wav'), 1800, 0.8);
+		const domain = (await api('global_getvar domain')).trim();
+		assert.ok(domain && !domain.startsWith('-ERR'), `the directory domain: ${domain}`);
+
+		let A, B, C;
+		const start = ev.mark();
+
+		await sub('three members: each hears the other two, never itself', T, async () => {
+			A = await dial(ROOM, 1000);
+			const addA = await ev.wait(act('add-member', { 'Unique-ID': A.uuid }),
+				{ from: start, what: 'add-member for A' });
+			B = await dial(ROOM, 1400);
+			C = await dial(ROOM, 0);
+			const addB = await ev.wait(act('add-member', { 'Unique-ID': B.uuid }),
+				{ from: start, what: 'add-member for B' });
+			const addC = await ev.wait(act('add-member', { 'Unique-ID': C.uuid }),
+				{ from: start, what: 'add-member for C' });
+			for (const [m, e] of [[A, addA], [B, addB], [C, addC]]) {
+				m.id = e['Member-ID'];
+				assert.match(m.id, /^[0-9]+$/);
+				assert.equal(await waitVar(m.uuid, 'conference_member_id'), m.id,
+					'conference_member_id agrees with the event');
+			}
+			assert.equal(new Set([A.id, B.id, C.id]).size, 3, 'three distinct member ids');
+			assert.ok(Number(A.id) < Number(B.id) && Number(B.id) < Number(C.id),
+				'ids count up in join order');
+			/* the enter tones (200 ms) end; then judge a window */
+			await h.sleep(1000);
+			await until('A hears B (1400 Hz) and not itself (1000 Hz)', () => {
+				const m = heard(A.phone);
+				return { ok: hears(m, 1400) && m.p[1400] > 50 * m.p[1000], info: show(m) };
+			});
+			await until('B hears A (1000 Hz) and not itself (1400 Hz)', () => {
+				const m = heard(B.phone);
+				return { ok: hears(m, 1000) && m.p[1000] > 50 * m.p[1400], info: show(m) };
+			});
+			await until('C hears both A and B at similar levels', () => {
+				const m = heard(C.phone);
+				const r = m.p[1000] / (m.p[1400] || 1);
+				return { ok: hears(m, 1000) && hears(m, 1400) && r > 0.1 && r < 10,
+					info: show(m) };
+			});
+		});
+
+		await sub('add-member events carry the conference and member blocks', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			const e = ev.all(act('add-member', { 'Unique-ID': C.uuid }), start)[0];
+			assert.ok(e, 'add-member for C');
+			assert.equal(e['Event-Name'], 'CUSTOM');
+			assert.equal(e['Conference-Profile-Name'], 'default');
+			assert.equal(e['Conference-Size'], '3');
+			assert.equal(e['Conference-Ghosts'], '0');
+			assert.match(e['Conference-Unique-ID'] || '', /^[0-9a-f-]{36}$/);
+			assert.ok(e['Conference-Domain'], 'Conference-Domain present');
+			assert.equal(e['Member-ID'], C.id);
+			assert.equal(e['Member-Type'], 'member');
+			assert.equal(e['Member-Ghost'], 'false');
+			assert.equal(e.Hear, 'true');
+			assert.equal(e.Speak, 'true');
+			assert.equal(e['Energy-Level'], '100', 'the profile energy-level');
+			assert.equal(e['Caller-Destination-Number'], ROOM);
+		});
+
+		await sub('list, list count, count, conference list, json_list, a missing room', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const body = await api(`conference ${ROOM} list`);
+				assert.ok(body.endsWith('\n'), `lines end with a newline: ${JSON.stringify(body)}`);
+				const rows = roomMembers(body);
+				assert.equal(rows.length, 3, `three member lines: ${JSON.stringify(body)}`);
+				for (const r of rows)
+					assert.equal(r.length, 9, `nine ;-separated fields: ${r.join(';')}`);
+				const byId = new Map(rows.map((r) => [r[0], r]));
+				for (const m of [A, B, C]) {
+					const r = byId.get(m.id);
+					assert.ok(r, `a line for member ${m.id}: ${JSON.stringify(body)}`);
+					assert.equal(r[1], m.name, 'channel name');
+					assert.equal(r[2], m.uuid, 'uuid');
+					assert.equal(r[3], m.cidName, 'caller id name');
+					assert.equal(r[4], m.cidNum, 'caller id number');
+					assert.match(r[5], /^hear\|speak(\|talking)?(\|floor)?$/, `flags ${r[5]}`);
+					assert.deepEqual(r.slice(6), ['0', '0', '100'], 'vol_in;vol_out;energy');
+				}
+				assert.ok(byId.get(A.id)[5].includes('talking'), 'A (sending a tone) is talking');
+				assert.ok(!byId.get(C.id)[5].includes('talking'), 'C (silent) is not talking');
+				assert.equal(rows.filter((r) => r[5].includes('floor')).length, 1,
+					'exactly one member has the floor');
+
+				assert.equal(await api(`conference ${ROOM} list count`), '3');
+				assert.equal(await api(`conference ${ROOM} count`), '3');
+				assert.equal(await api('conference count'), '1');
+
+				const pretty = await api(`conference ${ROOM} list pretty`);
+				for (const m of [A, B, C])
+					assert.ok(pretty.includes(`${m.id}) ${m.cidName} (${m.cidNum})\n`),
+						`pretty line for ${m.id}: ${JSON.stringify(pretty)}`);
+
+				const delim = await api(`conference ${ROOM} list delim |`);
+				for (const m of [A, B, C])
+					assert.ok(delim.includes(`${m.id}|${m.name}|${m.uuid}|${m.cidName}|${m.cidNum}|`),
+						`delim | line for ${m.id}: ${JSON.stringify(delim)}`);
+
+				const all = (await api('conference list')).split('\n');
+				assert.match(all[0],
+					new RegExp(`^\\+OK Conference ${ROOM} \\(3 members rate: 8000 flags: [a-z_|]+\\)$`),
+					`header line: ${JSON.stringify(all[0])}`);
+				assert.deepEqual(all.slice(1).filter((l) => l).sort(),
+					body.split('\n').filter((l) => l).sort(), 'then the member lines');
+
+				assert.equal(await api('conference nosuch list'),
+					'-ERR Conference nosuch not found\n');
+				assert.equal(await api(`conference ${ROOM} nosubcmd`),
+					'-ERR Conference command \'nosubcmd\' not found.\n');
+				assert.equal(await api(`conference ${ROOM} mute 999`),
+					'-ERR Non-Existant ID 999\n');
+
+				const jtext = await api(`conference ${ROOM} json_list`);
+				let j;
+				assert.doesNotThrow(() => { j = JSON.parse(jtext); }, `json_list: ${jtext}`);
+				assert.ok(Array.isArray(j), 'an array of conferences');
+				const jc = j.find((x) => x.conference_name === ROOM);
+				assert.ok(jc, `conference ${ROOM} in ${jtext}`);
+				assert.equal(Number(jc.member_count), 3);
+				assert.ok(Array.isArray(jc.members) && jc.members.length === 3, 'three members');
+				for (const m of [A, B, C]) {
+					const jm = jc.members.find((x) => String(x.id) === m.id);
+					assert.ok(jm, `member ${m.id} in json_list`);
+					assert.equal(jm.uuid, m.uuid);
+					assert.equal(jm.type, 'caller');
+					assert.equal(jm.flags.can_speak, true);
+					assert.equal(jm.flags.can_hear, true);
+				}
+				const xml = await api(`conference ${ROOM} xml_list`);
+				assert.match(xml, new RegExp(`<conference name="${ROOM}" member-count="3"`));
+			});
+
+		await sub('mute: +OK mute <id>, mute-member, the others stop hearing A; unmute', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const base = heard(B.phone).p[1000];
+				let mark = ev.mark();
+				assert.equal(await api(`conference ${ROOM} mute ${A.id}`), `+OK mute ${A.id}\n`);
+				const e = await ev.wait(act('mute-member', { 'Member-ID': A.id }),
+					{ from: mark, what: 'mute-member for A' });
+				assert.equal(e.Speak, 'false');
+				await until('B stops hearing A (1000 Hz)', () => {
+					const m = heard(B.phone, 400);
+					return { ok: m.p[1000] * 1000 < base, info: show(m) };
+				});
+				await until('C hears B but not A', () => {
+					const m = heard(C.phone, 400);
+					return { ok: hears(m, 1400) && m.p[1400] > 100 * m.p[1000], info: show(m) };
+				});
+				const line = roomMembers(await api(`conference ${ROOM} list`))
+					.find((r) => r[0] === A.id);
+				assert.ok(line && !line[5].split('|').includes('speak'),
+					`A's flags lose speak: ${line && line[5]}`);
+				mark = ev.mark();
+				assert.equal(await api(`conference ${ROOM} unmute ${A.id}`),
+					`+OK unmute ${A.id}\n`);
+				const u = await ev.wait(act('unmute-member', { 'Member-ID': A.id }),
+					{ from: mark, what: 'unmute-member for A' });
+				assert.equal(u.Speak, 'true');
+				await until('B hears A again', () => {
+					const m = heard(B.phone, 400);
+					return { ok: hears(m, 1000), info: show(m) };
+				});
+			});
+
+		await sub('deaf: C receives (near) silence, the others go on; undeaf', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			let mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} deaf ${C.id}`), `+OK deaf ${C.id}\n`);
+			const e = await ev.wait(act('deaf-member', { 'Member-ID': C.id }),
+				{ from: mark, what: 'deaf-member for C' });
+			assert.equal(e.Hear, 'false');
+			await until('C hears (near) silence', () => {
+				const m = heard(C.phone, 400);
+				return { ok: m.rms < 150 && m.p[1000] < 1e6 && m.p[1400] < 1e6, info: show(m) };
+			});
+			const a = heard(A.phone, 400);
+			assert.ok(hears(a, 1400), `A still hears B: ${show(a)}`);
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} undeaf ${C.id}`), `+OK undeaf ${C.id}\n`);
+			await ev.wait(act('undeaf-member', { 'Member-ID': C.id }),
+				{ from: mark, what: 'undeaf-member for C' });
+			await until('C hears A and B again', () => {
+				const m = heard(C.phone, 400);
+				return { ok: hears(m, 1000) && hears(m, 1400), info: show(m) };
+			});
+		});
+
+		await sub('+flags{mute}: the joiner hears the room, nobody hears it', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			const mark = ev.mark();
+			const E = await dial('76' + ROOM.slice(2), 2400);
+			let killed = false;
+			try {
+				const add = await ev.wait(act('add-member', { 'Unique-ID': E.uuid }),
+					{ from: mark, what: 'add-member for the muted joiner' });
+				assert.equal(add.Speak, 'false', 'joins muted');
+				assert.equal(add.Hear, 'true');
+				const line = roomMembers(await api(`conference ${ROOM} list`))
+					.find((r) => r[2] === E.uuid);
+				assert.ok(line, 'listed');
+				assert.ok(!line[5].split('|').includes('speak'), `no speak flag: ${line[5]}`);
+				await h.sleep(1000);
+				await until('E hears A and B', () => {
+					const m = heard(E.phone);
+					return { ok: hears(m, 1000) && hears(m, 1400), info: show(m) };
+				});
+				for (const [who, m] of [['A', A], ['B', B], ['C', C]]) {
+					const w = heard(m.phone);
+					const wanted = m === A ? 1400 : 1000;
+					assert.ok(w.p[2400] * 100 < w.p[wanted], `${who} does not hear E: ${show(w)}`);
+				}
+				const mark2 = ev.mark();
+				killed = true;
+				assert.equal(await api(`uuid_kill ${E.uuid}`), '+OK\n');
+				await ev.wait(act('del-member', { 'Unique-ID': E.uuid }),
+					{ from: mark2, what: 'del-member for E' });
+				const r = await sippDone(E.uac, 15000, 'E');
+				assert.equal(r.code, 0, r.err + r.out);
+				assert.equal(await api(`conference ${ROOM} list count`), '3');
+			} finally {
+				if (!killed)
+					await api(`uuid_kill ${E.uuid}`);
+			}
+		});
+
+		await sub('DTMF 0 (RFC 4733) toggles mute: mute-member, then unmute-member', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				/* the exit sound of E is over before the check */
+				await h.sleep(700);
+				let mark = ev.mark();
+				B.phone.stopTone();
+				await B.phone.sendDigit('0');
+				B.phone.startTone(1400, { pt: 0 });
+				const e = await ev.wait(act('mute-member', { 'Member-ID': B.id }),
+					{ from: mark, what: 'mute-member for B after DTMF 0' });
+				assert.equal(e.Speak, 'false');
+				await until('A stops hearing B', () => {
+					const m = heard(A.phone, 400);
+					return { ok: m.p[1400] < 1e6, info: show(m) };
+				});
+				assert.equal(await api(`uuid_getvar ${B.uuid} conference_last_matching_digits`),
+					'0');
+				mark = ev.mark();
+				B.phone.stopTone();
+				await B.phone.sendDigit('0');
+				B.phone.startTone(1400, { pt: 0 });
+				const u = await ev.wait(act('unmute-member', { 'Member-ID': B.id }),
+					{ from: mark, what: 'unmute-member for B after the second DTMF 0' });
+				assert.equal(u.Speak, 'true');
+				await until('A hears B again', () => {
+					const m = heard(A.phone, 400);
+					return { ok: hears(m, 1400), info: show(m) };
+				});
+			});
+
+		await sub('play to the room: every member hears it, then play-file-done', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const file = 'tone_stream://%(1000,0,2000)';
+				const mark = ev.mark(), t0 = Date.now();
+				assert.equal(await api(`conference ${ROOM} play ${file}`),
+					`+OK (play) Playing file ${file}\n`);
+				const done = await ev.wait(act('play-file-done', { File: file }),
+					{ from: mark, ms: 15000, what: 'play-file-done' });
+				await h.sleep(300);
+				for (const [who, m] of [['A', A], ['B', B], ['C', C]]) {
+					const n = tonePackets(m.phone, 2000, t0);
+					assert.ok(n >= 10 && n <= 70, `${who} heard about 1 s of 2000 Hz (${n} packets; ` +
+						`${timeline(m.phone, t0)})`);
+				}
+				assert.ok(Number(done.milliseconds) >= 900, `milliseconds ${done.milliseconds}`);
+				assert.ok(ev.all(act('play-file', { File: file }), mark).length === 1,
+					'one play-file event');
+				assert.ok(tonePackets(C.phone, 2000, Date.now() - 200) <= 1, 'and it stopped');
+			});
+
+		await sub('play of a relative file name: found under sound_prefix, heard by all', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				/* the 2200 Hz test prompt written over the shipped locked sound */
+				const file = 'conference/conf-locked.wav';
+				const mark = ev.mark(), t0 = Date.now();
+				assert.equal(await api(`conference ${ROOM} play ${file}`),
+					`+OK (play) Playing file ${file}\n`);
+				await ev.wait(act('play-file-done', { File: file }),
+					{ from: mark, ms: 15000, what: 'play-file-done' });
+				await h.sleep(300);
+				for (const [who, m] of [['A', A], ['B', B], ['C', C]]) {
+					const n = tonePackets(m.phone, 2200, t0);
+					assert.ok(n >= 10 && n <= 70, `${who} heard about 1 s of 2200 Hz (${n} packets; ` +
+						`${timeline(m.phone, t0)})`);
+				}
+			});
+
+		await sub('play to one member: only that member hears it, play-file-member-done', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const file = 'tone_stream://%(800,0,1700)';
+				const mark = ev.mark(), t0 = Date.now();
+				assert.equal(await api(`conference ${ROOM} play ${file} ${C.id}`),
+					`+OK (play) Playing file ${file} to member ${C.id}\n`);
+				const done = await ev.wait(act('play-file-member-done', { File: file }),
+					{ from: mark, ms: 15000, what: 'play-file-member-done' });
+				assert.equal(done['Member-ID'], C.id);
+				await h.sleep(300);
+				const nc = tonePackets(C.phone, 1700, t0);
+				assert.ok(nc >= 8 && nc <= 60, `C heard about 0.8 s of 1700 Hz (${nc} packets; ` +
+					`${timeline(C.phone, t0)})`);
+				assert.ok(tonePackets(A.phone, 1700, t0) <= 2, 'A did not');
+				assert.ok(tonePackets(B.phone, 1700, t0) <= 2, 'B did not');
+				const m = heard(C.phone, 400);
+				assert.ok(hears(m, 1000) && hears(m, 1400), `C still hears the room: ${show(m)}`);
+			});
+
+		await sub('record: start-recording, a 16-bit 8 kHz WAV of the mix, norecord all', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const file = path.join(server.dir, 'conf-rec.wav');
+				let mark = ev.mark();
+				assert.equal(await api(`conference ${ROOM} record ${file}`),
+					`+OK Record file ${file}\n`);
+				const st = await ev.wait(act('start-recording', { Path: file }),
+					{ from: mark, what: 'start-recording' });
+				assert.equal(st.Error, undefined, 'no error');
+				await h.sleep(1600);
+				mark = ev.mark();
+				assert.equal(await api(`conference ${ROOM} norecord all`),
+					'+OK Stopped recording 1 file\n');
+				const sp = await ev.wait(act('stop-recording', { Path: file }),
+					{ from: mark, what: 'stop-recording' });
+				assert.ok(Number(sp['Milliseconds-Elapsed']) >= 1400,
+					`Milliseconds-Elapsed ${sp['Milliseconds-Elapsed']}`);
+				let wav;
+				await until('the WAV is complete', () => {
+					try {
+						wav = readWav(file);
+						return { ok: true };
+					} catch (e) {
+						return { ok: false, info: e.message };
+					}
+				}, 5000);
+				assert.deepEqual(wav.fmt, { format: 1, channels: 1, rate: 8000, bits: 16 });
+				assert.ok(wav.samples.length >= 1.2 * RATE && wav.samples.length <= 4 * RATE,
+					`about 1.6 s (${wav.samples.length / RATE} s)`);
+				const tail = wav.samples.slice(-RATE);
+				const pn = goertzel(tail, NOISE) || 1;
+				assert.ok(goertzel(tail, 1000) > 100 * pn, 'A\'s 1000 Hz is in the recording');
+				assert.ok(goertzel(tail, 1400) > 100 * pn, 'B\'s 1400 Hz is in the recording');
+				assert.ok(rms(tail) > 1000, `at a useful level (${rms(tail)})`);
+			});
+
+		let lockD = null;
+		await sub('lock: +OK <room> locked, a new caller hears the locked sound and is '
+			+ 'not let in; unlock', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			let mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} lock`), `+OK ${ROOM} locked\n`);
+			await ev.wait(act('lock'), { from: mark, what: 'lock event' });
+			let unlocked = false;
+			try {
+				assert.match(await api('conference list'),
+					new RegExp(`^\\+OK Conference ${ROOM} \\(3 members rate: 8000 locked flags: `),
+					'the header says locked');
+				const t0 = Date.now();
+				const D = await dial(ROOM, 0);
+				lockD = D;
+				const seen = roomMembers(await api(`conference ${ROOM} list`));
+				assert.ok(!seen.some((r) => r[2] === D.uuid), 'not in the list');
+				const r = await sippDone(D.uac, 20000, 'the refused caller');
+				assert.equal(r.code, 0, `the refused caller gets a BYE: ${r.err}${r.out}`);
+				assert.equal(ev.all(act('add-member', { 'Unique-ID': D.uuid }), mark).length, 0,
+					'no add-member for the refused caller');
+				assert.equal(await api(`conference ${ROOM} list count`), '3');
+				const n = tonePackets(D.phone, 2200, t0);
+				assert.ok(n >= 5, `the caller heard the locked sound (${n} packets of 2200 Hz; ` +
+					`${timeline(D.phone, t0)})`);
+				assert.ok(tonePackets(D.phone, 1000, t0) <= 2 && tonePackets(D.phone, 1400, t0) <= 2,
+					'and never the room');
+				mark = ev.mark();
+				unlocked = true;
+				assert.equal(await api(`conference ${ROOM} unlock`), `+OK ${ROOM} unlocked\n`);
+				await ev.wait(act('unlock'), { from: mark, what: 'unlock event' });
+			} finally {
+				if (!unlocked)
+					await api(`conference ${ROOM} unlock`);
+			}
+		});
+
+		await sub('after a refusal the dialplan goes on (the conference app returned)', T,
+			async () => {
+				assert.ok(lockD, 'the refused caller of the lock sub-test');
+				const n = tonePackets(lockD.phone, 2600, 0);
+				assert.ok(n >= 5, `the next playback ran (${n} packets of 2600 Hz; ` +
+					`${timeline(lockD.phone)})`);
+			});
+
+		let kickAt = 0;
+		await sub('kick: +OK kicked <id>, kick-member then del-member, the call ends', T,
+			async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const mark = ev.mark();
+				kickAt = Date.now();
+				assert.equal(await api(`conference ${ROOM} kick ${C.id}`), `+OK kicked ${C.id}\n`);
+				const k = await ev.wait(act('kick-member', { 'Member-ID': C.id }),
+					{ from: mark, what: 'kick-member' });
+				const d = await ev.wait(act('del-member', { 'Member-ID': C.id }),
+					{ from: mark, what: 'del-member after the kick' });
+				assert.ok(k.index < d.index, 'kick-member before del-member');
+				const rows = roomMembers(await api(`conference ${ROOM} list`));
+				assert.ok(!rows.some((r) => r[0] === C.id), 'C is no longer listed');
+				assert.equal(await api(`conference ${ROOM} list count`), '2');
+				const r = await sippDone(C.uac, 20000, 'the kicked caller');
+				assert.equal(r.code, 0, `the kicked caller gets a BYE: ${r.err}${r.out}`);
+			});
+
+		await sub('the kicked member hears the kicked sound, then the dialplan goes on', T,
+			async () => {
+				assert.ok(kickAt, 'the kick sub-test ran');
+				const k = tonePackets(C.phone, 1800, kickAt);
+				assert.ok(k >= 5, `the kicked sound (${k} packets of 1800 Hz; ` +
+					`since the kick: ${timeline(C.phone, kickAt)})`);
+				const n = tonePackets(C.phone, 2600, kickAt);
+				assert.ok(n >= 5, `then the next playback (${n} packets of 2600 Hz)`);
+			});
+
+		/*
+		 * Outcalls: SIPp UASs registered as directory users, one user per UAS
+		 * (a SIP port left free between two SIPp runs may be taken meanwhile by
+		 * a test running in parallel). A dialled member leaves with `hup`.
+		 */
+		const hupMember = (id) => api(`conference ${ROOM} hup ${id}`);
+
+		await sub('bgdial to a registered phone: Job-UUID, bgdial-result and outcall-result '
+			+ 'SUCCESS, add-member', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const u1001 = await uas('1001', 'uas_media.xml');
+			const mark = ev.mark();
+			const dest = `user/1001@${domain}`;
+			const reply = await api(`conference ${ROOM} bgdial ${dest} 1234 Test`);
+			const m = /^\+OK Job-UUID: ([0-9a-f-]{36})\n$/.exec(reply);
+			assert.ok(m, `reply ${JSON.stringify(reply)}`);
+			const job = m[1];
+			const bg = await ev.wait(act('bgdial-result', { 'Job-UUID': job }),
+				{ from: mark, ms: 20000, what: 'bgdial-result' });
+			assert.equal(bg.Result, 'SUCCESS');
+			assert.match(bg['Peer-UUID'] || '', /^[0-9a-f-]{36}$/);
+			const oc = await ev.wait(act('outcall-result', { 'Job-UUID': job }),
+				{ from: mark, what: 'outcall-result' });
+			assert.equal(oc.Destination, dest);
+			assert.equal(oc.Result, 'SUCCESS');
+			assert.equal(oc.Attempt, '1');
+			assert.equal(oc.Attempts, '1');
+			assert.equal(oc.Final, 'true');
+			assert.equal(oc['Peer-UUID'], bg['Peer-UUID']);
+			const add = await ev.wait(act('add-member', { 'Unique-ID': bg['Peer-UUID'] }),
+				{ from: mark, what: 'add-member for the dialled leg' });
+			assert.equal(add['Caller-Direction'], 'outbound');
+			assert.equal(await api(`uuid_getvar ${bg['Peer-UUID']} conference_bgdial_jobid`), job);
+			/* the new member is in the mix */
+			const lport = Number(await waitVar(bg['Peer-UUID'], 'local_media_port'));
+			assert.ok(lport > 0, 'the leg has media');
+			u1001.phone.remote = { host: h.HOST, port: lport };
+			u1001.phone.startTone(0, { pt: 0 });
+			await until('the dialled phone hears A and B', () => {
+				const w = heard(u1001.phone);
+				return { ok: hears(w, 1000) && hears(w, 1400), info: show(w) };
+			});
+			const id = add['Member-ID'];
+			const mark2 = ev.mark();
+			const hr = await hupMember(id);
+			if (hr !== `+OK hup ${id}\n`)
+				await api(`uuid_kill ${bg['Peer-UUID']}`);
+			assert.equal(hr, `+OK hup ${id}\n`);
+			await ev.wait(act('del-member', { 'Member-ID': id }),
+				{ from: mark2, what: 'del-member for the dialled leg' });
+			const r = await sippDone(u1001.sipp, 15000, 'the answering UAS');
+			assert.equal(r.code, 0, `the dialled leg is hung up when it leaves: ${r.err}${r.out}`);
+		});
+
+		/* Waits for the bgdial-result and outcall-result(s) of one bgdial. */
+		async function bgdial(dest, n = 1) {
+			const mark = ev.mark();
+			const reply = await api(`conference ${ROOM} bgdial ${dest} 1234 Test`);
+			const m = /^\+OK Job-UUID: ([0-9a-f-]{36})\n$/.exec(reply);
+			assert.ok(m, `reply ${JSON.stringify(reply)}`);
+			const job = m[1];
+			const bg = await ev.wait(act('bgdial-result', { 'Job-UUID': job }),
+				{ from: mark, ms: 20000, what: `bgdial-result for ${dest}` });
+			await until(`${n} outcall-result event(s)`, () => ({
+				ok: ev.all(act('outcall-result', { 'Job-UUID': job }), mark).length >= n,
+				info: JSON.stringify(ev.all(act('outcall-result', { 'Job-UUID': job }), mark)
+					.map((e) => [e.Destination, e.Result, e.Attempt, e.Final])),
+			}), 5000);
+			return { job, bg, oc: ev.all(act('outcall-result', { 'Job-UUID': job }), mark), mark };
+		}
+
+		await sub('bgdial to a busy phone: USER_BUSY', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const busy = await uas('1002', 'uas_busy.xml');
+			const dest = `user/1002@${domain}`;
+			const { bg, oc } = await bgdial(dest);
+			assert.equal(bg.Result, 'USER_BUSY');
+			assert.equal(bg['Peer-UUID'], undefined, 'no Peer-UUID on failure');
+			assert.equal(oc.length, 1);
+			assert.equal(oc[0].Destination, dest);
+			assert.equal(oc[0].Result, 'USER_BUSY');
+			assert.equal(oc[0].Final, 'true');
+			const r = await sippDone(busy.sipp, 15000, 'the busy UAS');
+			assert.equal(r.code, 0, r.err + r.out);
+		});
+
+		await sub('bgdial to a user who is not registered: USER_NOT_REGISTERED', T,
+			async () => {
+				assert.ok(A && B, 'the members of the first sub-test');
+				const dest = `user/1019@${domain}`;
+				const { bg, oc } = await bgdial(dest);
+				assert.equal(bg.Result, 'USER_NOT_REGISTERED');
+				assert.equal(oc.length, 1);
+				assert.equal(oc[0].Destination, dest);
+				assert.equal(oc[0].Result, 'USER_NOT_REGISTERED');
+				assert.equal(oc[0].Attempt, '1');
+				assert.equal(oc[0].Final, 'true');
+			});
+
+		await sub('bgdial to error/user_busy: USER_BUSY', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const { bg, oc } = await bgdial('error/user_busy');
+			assert.equal(bg.Result, 'USER_BUSY');
+			assert.equal(oc.length, 1);
+			assert.equal(oc[0].Destination, 'error/user_busy');
+			assert.equal(oc[0].Result, 'USER_BUSY');
+		});
+
+		await sub('bgdial with a fallback: USER_NOT_REGISTERED (1 of 2, not final), then '
+			+ 'SUCCESS (2 of 2, final)', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const u1003 = await uas('1003', 'uas_media.xml');
+			const first = `user/1019@${domain}`, second = `user/1003@${domain}`;
+			const { bg, oc, mark } = await bgdial(`${first}|${second}`, 2);
+			assert.equal(oc.length, 2, JSON.stringify(oc.map((e) => [e.Destination, e.Result])));
+			assert.deepEqual([oc[0].Destination, oc[0].Result, oc[0].Attempt, oc[0].Attempts,
+				oc[0].Final], [first, 'USER_NOT_REGISTERED', '1', '2', 'false']);
+			assert.deepEqual([oc[1].Destination, oc[1].Result, oc[1].Attempt, oc[1].Attempts,
+				oc[1].Final], [second, 'SUCCESS', '2', '2', 'true']);
+			assert.equal(oc[0]['Peer-UUID'], undefined);
+			assert.match(oc[1]['Peer-UUID'] || '', /^[0-9a-f-]{36}$/);
+			assert.equal(bg.Result, 'SUCCESS');
+			assert.equal(bg['Peer-UUID'], oc[1]['Peer-UUID']);
+			const add = await ev.wait(act('add-member', { 'Unique-ID': bg['Peer-UUID'] }),
+				{ from: mark, what: 'add-member for the fallback leg' });
+			const id = add['Member-ID'];
+			const hr = await hupMember(id);
+			if (hr !== `+OK hup ${id}\n`)
+				await api(`uuid_kill ${bg['Peer-UUID']}`);
+			assert.equal(hr, `+OK hup ${id}\n`);
+			const r = await sippDone(u1003.sipp, 15000, 'the fallback UAS');
+			assert.equal(r.code, 0, r.err + r.out);
+		});
+
+		await sub('dial (blocking): +OK Call Requested: result: [SUCCESS] / [USER_BUSY]', T,
+			async () => {
+				assert.ok(A && B, 'the members of the first sub-test');
+				const again = await uas('1004', 'uas_media.xml');
+				const mark = ev.mark();
+				const before = new Set((await channels()).map((r) => r.uuid));
+				assert.equal(await api(`conference ${ROOM} dial user/1004@${domain} 1234 Test`, 40000),
+					'+OK Call Requested: result: [SUCCESS]\n');
+				const add = await ev.wait((e) => act('add-member')(e) &&
+					!before.has(e['Unique-ID']), { from: mark, what: 'add-member for the dialled leg' });
+				assert.equal(add['Caller-Direction'], 'outbound');
+				const id = add['Member-ID'];
+				const hr = await hupMember(id);
+				if (hr !== `+OK hup ${id}\n`)
+					await api(`uuid_kill ${add['Unique-ID']}`);
+				assert.equal(hr, `+OK hup ${id}\n`);
+				const r = await sippDone(again.sipp, 15000, 'the UAS for dial');
+				assert.equal(r.code, 0, r.err + r.out);
+				assert.equal(await api(`conference ${ROOM} dial error/user_busy 1234 Test`),
+					'+OK Call Requested: result: [USER_BUSY]\n');
+				assert.match(await api(`conference ${ROOM} dial`), /^-ERR Bad Args\n/);
+			});
+
+		await sub('a locked room still takes a member it dialled out to (FreeSWITCH: the lock '
+			+ 'holds only callers in)', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const again = await uas('1005', 'uas_media.xml');
+			assert.equal(await api(`conference ${ROOM} lock`), `+OK ${ROOM} locked\n`);
+			let peer;
+			try {
+				const { bg, mark } = await bgdial(`user/1005@${domain}`);
+				assert.equal(bg.Result, 'SUCCESS');
+				peer = bg['Peer-UUID'];
+				const add = await ev.wait(act('add-member', { 'Unique-ID': peer }),
+					{ from: mark, what: 'add-member for the leg dialled into the locked room' });
+				const id = add['Member-ID'];
+				assert.equal(await hupMember(id), `+OK hup ${id}\n`);
+			} finally {
+				assert.equal(await api(`conference ${ROOM} unlock`), `+OK ${ROOM} unlocked\n`);
+				if (peer)
+					await api(`uuid_kill ${peer}`);
+				const r = await h.within(again.sipp.done, 15000);
+				if (!r)
+					again.sipp.proc.kill('SIGKILL');
+			}
+		});
+
+		await sub('the last members hang up: del-member each, then conference-destroy', T,
+			async () => {
+				assert.ok(A && B, 'the members of the first sub-test');
+				/* whatever an earlier failure left in the room goes first */
+				const strays = (await channels()).filter((r) => r.uuid !== A.uuid &&
+					r.uuid !== B.uuid);
+				for (const r of strays)
+					await api(`uuid_kill ${r.uuid}`);
+				if (strays.length)
+					await h.sleep(1000);
+				const mark = ev.mark();
+				assert.equal(await api(`uuid_kill ${A.uuid}`), '+OK\n');
+				assert.equal(await api(`uuid_kill ${B.uuid}`), '+OK\n');
+				const destroy = await ev.wait(act('conference-destroy'),
+					{ from: mark, ms: 15000, what: 'conference-destroy' });
+				const dels = ev.all(act('del-member'), mark);
+				for (const m of [A, B])
+					assert.ok(dels.some((e) => e['Member-ID'] === m.id), `del-member for ${m.id}`);
+				assert.ok(dels.every((e) => e.index < destroy.index),
+					'conference-destroy after the last del-member');
+				for (const m of [A, B]) {
+					const r = await sippDone(m.uac, 15000, `member ${m.id}`);
+					assert.equal(r.code, 0, r.err + r.out);
+				}
+				assert.equal(await api(`conference ${ROOM} list`),
+					`-ERR Conference ${ROOM} not found\n`);
+				assert.equal(await api('conference list'), '+OK No active conferences.\n');
+				assert.equal(await api('conference count'), '0');
+			});
+
+		await sub('the room\'s whole event history is in order', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			const room = ev.all((e) => e['Conference-Name'] === ROOM, start);
+			const first = (a) => room.findIndex((e) => e.Action === a);
+			assert.equal(room[0] && room[0].Action, 'conference-create',
+				`the first event: ${room[0] && room[0].Action}`);
+			assert.equal(room[0]['Conference-Size'], '0', 'created empty');
+			assert.ok(first('conference-create') < first('add-member'),
+				'conference-create before the first add-member');
+			for (const m of [A, B, C])
+				assert.equal(room.filter((e) => e.Action === 'add-member' &&
+					e['Unique-ID'] === m.uuid).length, 1, `one add-member for ${m.id}`);
+			for (const m of [A, B])
+				assert.ok(room.some((e) => e.Action === 'start-talking' &&
+					e['Member-ID'] === m.id), `start-talking for ${m.id}`);
+			assert.ok(!room.some((e) => e.Action === 'start-talking' &&
+				e['Member-ID'] === C.id), 'no start-talking for the silent C');
+			const destroys = room.filter((e) => e.Action === 'conference-destroy');
+			assert.equal(destroys.length, 1, 'one conference-destroy');
+			assert.equal(room[room.length - 1].Action, 'conference-destroy', 'the last event');
+			const uuids = new Set(room.map((e) => e['Conference-Unique-ID']));
+			assert.equal(uuids.size, 1, `one Conference-Unique-ID: ${[...uuids]}`);
+		});
+	});
