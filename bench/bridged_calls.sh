@@ -8,6 +8,12 @@
 #
 #   bench/bridged_calls.sh [BUILD_DIR] [N ...]     (defaults: build/release; 100 500 1000 2500)
 #
+# With ROOM_SIZE=K the N calls are conference members instead: each parked call
+# is sent to room 8<i/K> (profile bench: energy-level 100, ROOM_TALKERS caps the
+# mixed talkers), every phone talks, and each hears its room's mix. rtp_load's
+# pairing and cross-talk figures then mean nothing (every frame is a mix); its
+# packet rates, loss, inter-arrival and the server's CPU and memory do.
+#
 # Environment: WINDOW (s, default 20), WARMUP (s, 5), RATE (calls/s while setting
 # up, 200), GEN_THREADS (rtp_load threads, 2), GEN_SOCKETS (phone sockets, 16),
 # GEN_NICE (rtp_load's nice level, 0; 19 lets confabd take the CPU it needs
@@ -27,6 +33,7 @@ GEN_THREADS=${GEN_THREADS:-2}
 GEN_SOCKETS=${GEN_SOCKETS:-16}
 GEN_NICE=${GEN_NICE:-0}
 GEN_VERIFY=${GEN_VERIFY:-1}
+ROOM_SIZE=${ROOM_SIZE:-}
 . "$here/bench/common.sh"
 
 tmp=$(mktemp -d)
@@ -77,19 +84,29 @@ run_size() {
 	sleep 2
 	rss0=$(bench_rss_kb "$CONFAB_PID")
 	base=$(gen_base)
+	# Room members are one leg each, and each hangs up by itself ("a").
+	[ -n "$ROOM_SIZE" ] && legs=$n
 	{
 		echo SEQUENTIAL
 		for i in $(seq 0 $((legs - 1))); do
-			echo "$((base + i / 2 % GEN_SOCKETS));$( ((i % 2)) && echo b || echo a);"
+			if [ -n "$ROOM_SIZE" ]; then
+				echo "$((base + i % GEN_SOCKETS));a;"
+			else
+				echo "$((base + i / 2 % GEN_SOCKETS));$( ((i % 2)) && echo b || echo a);"
+			fi
 		done
 	} >"$dir/ports.csv"
 	setup_s=$(((legs + RATE - 1) / RATE))
 	hold_ms=$(((setup_s + 15 + WARMUP + WINDOW + 10) * 1000))
 	sed -e "s/@HOLD_MS@/$hold_ms/" -e "s/@HOLD_B_MS@/$((hold_ms + 60000))/" "$here/bench/sipp/uac_rtp_park.xml" >"$dir/uac.xml"
 
-	echo "## N=$n bridged calls ($legs SIP legs, $legs RTP streams each way)"
+	if [ -n "$ROOM_SIZE" ]; then
+		echo "## N=$n conference members in rooms of $ROOM_SIZE ($legs SIP legs)"
+	else
+		echo "## N=$n bridged calls ($legs SIP legs, $legs RTP streams each way)"
+	fi
 	bench_wait_quiet 60
-	python3 "$here/bench/esl_pair.py" "$ESL_PORT" ClueCon "$n" $((setup_s + 60)) \
+	python3 "$here/bench/esl_pair.py" "$ESL_PORT" ClueCon "$n" $((setup_s + 60)) $ROOM_SIZE \
 		>"$dir/pair.out" 2>"$dir/pair.err" &
 	pair_pid=$!
 	pids+=("$pair_pid")

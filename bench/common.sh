@@ -26,6 +26,8 @@ EOF
 #   7001  answer, sleep 1000, hangup (confab hangs up after a second)
 #   7002  answer, park            (for bridging by uuid_bridge)
 #   7003  answer, playback of 1 s of 440 Hz tone, hangup
+#   8<n>  conference room <n>, profile bench (no sounds, energy-level 100,
+#         max-talkers ROOM_TALKERS when set)
 bench_conf() {
 	local src=$1 dir=$2
 	ESL_PORT=$(bench_free_port)
@@ -58,6 +60,11 @@ bench_conf() {
       <action application="hangup"/>
     </condition>
   </extension>
+  <extension name="bench_conference">
+    <condition field="destination_number" expression="^8([0-9]+)$">
+      <action application="conference" data="$1@bench"/>
+    </condition>
+  </extension>
   <extension name="bench_answer_tone_hangup">
     <condition field="destination_number" expression="^7003$">
       <action application="answer"/>
@@ -67,6 +74,8 @@ bench_conf() {
   </extension>
 </include>
 EOF
+	sed -i "s|</profiles>|  <profile name=\"bench\">\n      <param name=\"energy-level\" value=\"100\"/>\n      <param name=\"max-talkers\" value=\"${ROOM_TALKERS:-0}\"/>\n    </profile>\n  </profiles>|" \
+		"$dir/conf/autoload_configs/conference.conf.xml"
 }
 
 # bench_start BUILD DIR: start confabd on DIR/conf, set CONFAB_PID, wait until

@@ -5,7 +5,11 @@ for the channels whose caller numbers are bench<2k-1> and bench<2k> (SIPp's call
 numbers), as soon as both parked. Exits 0 once PAIRS bridges succeeded, 1 after
 TIMEOUT_S seconds. Prints one figure per line.
 
-    esl_pair.py ESL_PORT PASSWORD PAIRS TIMEOUT_S
+With ROOM_SIZE, each parked channel bench<n> is sent to conference room
+8<(n-1) / ROOM_SIZE> instead (`uuid_transfer <uuid> 8<room>`, an extension of
+bench/common.sh), and PAIRS counts members.
+
+    esl_pair.py ESL_PORT PASSWORD PAIRS TIMEOUT_S [ROOM_SIZE]
 """
 import socket
 import sys
@@ -56,6 +60,8 @@ class Reader:
 
 def main():
     port, pw, pairs, timeout = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    room_size = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    verb = "uuid_transfer" if room_size else "uuid_bridge"
     sock = socket.create_connection(("127.0.0.1", port))
     sock.settimeout(1.0)
     deadline = time.time() + timeout
@@ -87,6 +93,10 @@ def main():
             num = ev.get("Caller-Caller-ID-Number", "")
             if ev.get("Event-Name") == "CHANNEL_PARK" and num.startswith("bench"):
                 n = int(num[5:])
+                if room_size:
+                    sock.sendall(("api uuid_transfer %s 8%d XML default\n\n" %
+                                  (ev["Unique-ID"], (n - 1) // room_size)).encode())
+                    continue
                 key = (n + 1) // 2
                 other = parked.pop(key, None)
                 if other is None:
@@ -99,10 +109,12 @@ def main():
                 bridged += 1
             else:
                 failed += 1
-                print("esl_pair: uuid_bridge: %s" % body.strip(), file=sys.stderr)
-    print("pairs_bridged        %d" % bridged)
-    print("bridge_failures      %d" % failed)
-    print("bridging_seconds     %.1f" % (time.time() - t0))
+                print("esl_pair: %s: %s" % (verb, body.strip()), file=sys.stderr)
+    what = "members_joined" if room_size else "pairs_bridged"
+    print("%-20s %d" % (what, bridged))
+    print("%-20s %d" % ("transfer_failures" if room_size else "bridge_failures", failed))
+    print("%-20s %.1f" % ("joining_seconds" if room_size else "bridging_seconds",
+                          time.time() - t0))
     return 0 if bridged >= pairs else 1
 
 

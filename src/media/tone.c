@@ -109,7 +109,7 @@ int tone_parse(const char *tgml, struct tone_prog **progp)
 	unsigned nseg = 0, reps = 0;
 	double db = DEFAULT_DB;
 	uint64_t total = 0;
-	long v;
+	long v = 1;
 	int err = 0;
 
 	if (!tgml || !progp)

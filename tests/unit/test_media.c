@@ -498,7 +498,7 @@ static void check_tone(const struct phone *p, uint8_t pt, unsigned want)
 	for (i = first; i < p->nlog; i++) {
 		const struct rx_pkt *l = &p->log[i];
 		int16_t lin[160];
-		double r;
+		double r = 0;
 
 		if (i > first && l->seq == (uint16_t)(l[-1].seq + 1) &&
 		    l->ts == l[-1].ts + 160 && l->ssrc == l[-1].ssrc && !l->marker)
