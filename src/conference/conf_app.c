@@ -78,21 +78,6 @@ static int parse_data(const char *data, struct join_req *r)
 	return err;
 }
 
-static bool flag_in(const char *list, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	while (list && *list) {
-		size_t len = strcspn(list, "|,");
-
-		if (len == n && !strncasecmp(list, flag, n))
-			return true;
-		list += len;
-		list += *list == '|' || *list == ',';
-	}
-	return false;
-}
-
 static void member_destructor(void *data)
 {
 	struct conf_member *m = data;
@@ -120,13 +105,13 @@ static void apply_flags(struct conf_member *m, const char *f, const struct confe
 {
 	const char *v;
 
-	m->speak = !flag_in(f, "mute");
-	m->hear = !flag_in(f, "deaf");
-	m->moderator = flag_in(f, "moderator");
-	m->endconf = flag_in(f, "endconf");
-	m->mintwo = flag_in(f, "mintwo");
-	m->ghost = flag_in(f, "ghost");
-	m->mute_detect = flag_in(f, "mute-detect");
+	m->speak = !conf_flag_in(f, "mute");
+	m->hear = !conf_flag_in(f, "deaf");
+	m->moderator = conf_flag_in(f, "moderator");
+	m->endconf = conf_flag_in(f, "endconf");
+	m->mintwo = conf_flag_in(f, "mintwo");
+	m->ghost = conf_flag_in(f, "ghost");
+	m->mute_detect = conf_flag_in(f, "mute-detect");
 	m->energy = conf->prof ? (int)conf->prof->energy_level : 0;
 	if ((v = channel_var(m->ch, "conference_join_energy_level")))
 		m->energy = atoi(v) < 0 ? 0 : atoi(v) > 1800 ? 1800 : atoi(v);
@@ -355,7 +340,7 @@ static int app_conference(struct channel *ch, const char *args, struct app_exec 
 	err = member_flags(ch, prof, r.flags, &flags);
 	if (err)
 		goto out;
-	if (!conf && flag_in(flags, "join-only")) {
+	if (!conf && conf_flag_in(flags, "join-only")) {
 		struct event *ev;
 
 		if (!channel_event_alloc(ch, EVENT_CUSTOM, "conference::maintenance", &ev)) {

@@ -31,6 +31,33 @@ static void param_destructor(void *data)
 	mem_deref(p->value);
 }
 
+int conf_param_alloc(struct conf_param **pp, const char *name, const char *value)
+{
+	struct conf_param *p = mem_zalloc(sizeof(*p), param_destructor);
+
+	if (!p || str_dup(&p->name, name) || (value && str_dup(&p->value, value))) {
+		mem_deref(p);
+		return ENOMEM;
+	}
+	*pp = p;
+	return 0;
+}
+
+bool conf_flag_in(const char *list, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	while (list && *list) {
+		size_t len = strcspn(list, "|,");
+
+		if (len == n && !strncasecmp(list, flag, n))
+			return true;
+		list += len;
+		list += *list == '|' || *list == ',';
+	}
+	return false;
+}
+
 static void profile_destructor(void *data)
 {
 	struct conf_profile *p = data;
@@ -64,18 +91,11 @@ static void cfg_destructor(void *data)
 	list_flush(&cc->groups);
 }
 
-/* FreeSWITCH treats names case-insensitively and '_' as '-'. */
-static int norm_name(char **outp, const char *name)
+/* FreeSWITCH reads parameter names case-insensitively and '_' as '-'. */
+static void norm_param(char *s)
 {
-	char *s;
-	int err = str_dup(&s, name);
-
-	if (err)
-		return err;
-	for (char *p = s; *p; p++)
-		*p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
-	*outp = s;
-	return 0;
+	for (; *s; s++)
+		*s = *s == '_' ? '-' : (char)tolower((unsigned char)*s);
 }
 
 static int to_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
@@ -172,12 +192,11 @@ static void on_param(const char *name, const char *value, const struct xml_node 
 
 	if (ps->rc || !*value)
 		return;                      /* empty values are ignored, as FreeSWITCH does */
-	p = mem_zalloc(sizeof(*p), param_destructor);
-	if (!p || norm_name(&p->name, name) || str_dup(&p->value, value)) {
-		mem_deref(p);
+	if (conf_param_alloc(&p, name, value)) {
 		ps->rc = ENOMEM;
 		return;
 	}
+	norm_param(p->name);
 	list_append(&ps->prof->params, &p->le, p);
 	typed(ps, p->name, p->value, n);
 }
@@ -242,15 +261,14 @@ static int load_group(struct conf_group *g, const struct xml_node *gn, char *err
 			return EINVAL;
 		}
 		c = mem_zalloc(sizeof(*c), control_destructor);
-		if (!c || norm_name(&c->action, action) || str_dup(&c->digits, digits) ||
+		if (!c || str_dup(&c->action, action) || str_dup(&c->digits, digits) ||
 		    (data && str_dup(&c->data, data))) {
 			mem_deref(c);
 			return ENOMEM;
 		}
-		/* norm_name made '-' of '_': execute_application keeps its name. */
+		/* Action names are case-insensitive. */
 		for (char *p = c->action; *p; p++)
-			if (*p == '-')
-				*p = '_';
+			*p = (char)tolower((unsigned char)*p);
 		list_append(&g->controls, &c->le, c);
 	}
 	return 0;

@@ -305,13 +305,6 @@ static void outcall_destructor(void *data)
 	mem_deref(l->watch);
 }
 
-static void item_destructor(void *data)
-{
-	struct conf_param *p = data;
-
-	mem_deref(p->name);
-}
-
 static struct outcall_list *outcalls_of(const char *uuid)
 {
 	struct le *le;
@@ -357,11 +350,8 @@ static int app_set_auto_outcall(struct channel *ch, const char *args, struct app
 			return err;
 		}
 	}
-	p = mem_zalloc(sizeof(*p), item_destructor);
-	if (!p || str_dup(&p->name, args)) {
-		mem_deref(p);
+	if (conf_param_alloc(&p, args, NULL))
 		return ENOMEM;
-	}
 	list_append(&l->items, &p->le, p);
 	return 0;
 }

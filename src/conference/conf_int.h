@@ -59,6 +59,10 @@ int  conf_cfg_load(struct conf_cfg **cfgp, const struct config *cfg, char *err,
 		   size_t errsz);
 struct conf_profile *conf_profile_find(const struct conf_cfg *cc, const char *name);
 struct conf_group *conf_group_find(const struct conf_cfg *cc, const char *name);
+/* A name/value pair (value may be NULL), for profiles, room variables, lists. */
+int  conf_param_alloc(struct conf_param **pp, const char *name, const char *value);
+/* Is `flag` in a '|' or ',' separated list (case-insensitive)? list may be NULL. */
+bool conf_flag_in(const char *list, const char *flag);
 /* A profile parameter or NULL; prof may be NULL (no profile: defaults). */
 const char *conf_param(const struct conf_profile *prof, const char *name);
 

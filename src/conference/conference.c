@@ -98,14 +98,6 @@ uint32_t conf_next_member_id(void)
 
 /* ---- variables ---------------------------------------------------------------- */
 
-static void param_destructor(void *data)
-{
-	struct conf_param *p = data;
-
-	mem_deref(p->name);
-	mem_deref(p->value);
-}
-
 const char *conf_var(const struct conference *conf, const char *name)
 {
 	struct le *le;
@@ -138,11 +130,8 @@ int conf_var_set(struct conference *conf, const char *name, const char *value)
 	}
 	if (!value)
 		return 0;
-	p = mem_zalloc(sizeof(*p), param_destructor);
-	if (!p || str_dup(&p->name, name) || str_dup(&p->value, value)) {
-		mem_deref(p);
+	if (conf_param_alloc(&p, name, value))
 		return ENOMEM;
-	}
 	list_append(&conf->vars, &p->le, p);
 	return 0;
 }
@@ -508,21 +497,6 @@ static void conf_destructor(void *data)
 	mem_deref(conf->rec_path);
 }
 
-static bool has_flag(const char *list, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	while (list && *list) {
-		size_t len = strcspn(list, "|,");
-
-		if (len == n && !strncasecmp(list, flag, n))
-			return true;
-		list += len;
-		list += *list == '|' || *list == ',';
-	}
-	return false;
-}
-
 static int dup_opt(char **dst, const char *v)
 {
 	return v ? str_dup(dst, v) : 0;
@@ -560,10 +534,10 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 	if (ch && (v = channel_var(ch, "sound_prefix")))
 		err |= str_dup(&conf->sound_prefix, v);
 	flags = conf_param(conf->prof, "conference-flags");
-	conf->wait_mod = has_flag(flags, "wait-mod") ||
-		(ch && has_flag(channel_var(ch, "conference_flags"), "wait-mod"));
-	conf->audio_always = has_flag(flags, "audio-always") ||
-		(ch && has_flag(channel_var(ch, "conference_flags"), "audio-always"));
+	conf->wait_mod = conf_flag_in(flags, "wait-mod") ||
+		(ch && conf_flag_in(channel_var(ch, "conference_flags"), "wait-mod"));
+	conf->audio_always = conf_flag_in(flags, "audio-always") ||
+		(ch && conf_flag_in(channel_var(ch, "conference_flags"), "audio-always"));
 	if (ch && (v = channel_var(ch, "domain_name")))
 		err |= conf_var_set(conf, "domain", v);
 	if (err) {
