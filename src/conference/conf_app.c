@@ -88,7 +88,8 @@ static void member_destructor(void *data)
 	mem_deref(m->ms);
 	mem_deref(m->kick_sound);
 	mem_deref(m->play_file);
-	mem_deref(m->join_flags);
+	mem_deref(m->pin_room);
+	mem_deref(m->pin);
 }
 
 /* Profile member-flags, then the data's, then conference_member_flags. */
@@ -162,6 +163,16 @@ static bool enforce_security(struct channel *ch)
 }
 
 /* `moved`: a transfer from another room, which no lock keeps out. */
+/* The caller does not get in: `sound`, the application ends, an empty room too. */
+static void refuse(struct conf_member *m, struct conference *conf, const char *sound)
+{
+	char name[128];
+
+	str_ncpy(name, conf->name, sizeof(name));
+	leave_early(m, sound);
+	conf_check_abandoned(name);
+}
+
 static void join(struct conf_member *m, struct conference *conf, bool moved)
 {
 	int err;
@@ -170,18 +181,18 @@ static void join(struct conf_member *m, struct conference *conf, bool moved)
 	if (conf->locked && !moved && enforce_security(m->ch)) {
 		log_notice("conference %s is locked: %s refused\n", conf->name,
 			   channel_name(m->ch));
-		leave_early(m, conf_sound(conf, "locked-sound", NULL));
+		refuse(m, conf, conf_sound(conf, "locked-sound", NULL));
 		return;
 	}
 	if (conf->max_members && conf->count >= conf->max_members) {
-		leave_early(m, conf_sound(conf, "max-members-sound", NULL));
+		refuse(m, conf, conf_sound(conf, "max-members-sound", NULL));
 		return;
 	}
 	err = conf_member_add(conf, m);
 	if (err) {
 		log_err("conference %s: cannot add %s: %s\n", conf->name, channel_name(m->ch),
 			strerror(err));
-		leave_early(m, NULL);
+		refuse(m, conf, NULL);
 		return;
 	}
 	conf_auto_outcall(m);
@@ -221,35 +232,50 @@ static void pin_timeout(void *arg)
 	pin_check(arg);
 }
 
-static void pin_prompt(struct conf_member *m, struct conference *conf)
+/* The prompt (after the bad-pin sound, when the last try was wrong). */
+static void pin_prompt(struct conf_member *m, struct conference *conf, bool bad)
 {
+	const char *prompt = conf_sound(conf, "pin-sound", "conference/conf-pin.wav");
 	struct media_play_opts o = {0};
+	char *src = NULL;
 
 	m->pin_buf[0] = '\0';
-	(void)media_play_ex(m->ms, conf_sound(conf, "pin-sound", "conference/conf-pin.wav"),
-			    &o, NULL, NULL);
+	if (bad && re_sdprintf(&src, "file_string://%s!%s", conf_sound(conf,
+			       "bad-pin-sound", "conference/conf-bad-pin.wav"), prompt))
+		src = NULL;
+	if (media_play_ex(m->ms, src ? src : prompt, &o, NULL, NULL))
+		log_warn("conference %s: cannot play the pin prompt\n", conf->name);
+	mem_deref(src);
 	tmr_start(&m->pin_tmr, PIN_TIMEOUT_MS, pin_timeout, m);
+}
+
+/* The caller is done with the prompt, in or out. */
+static void pin_end(struct conf_member *m, struct conference *conf)
+{
+	m->pin_wait = false;
+	m->watch = mem_deref(m->watch);
+	tmr_cancel(&m->pin_tmr);
+	if (conf && conf->pending_joins)
+		conf->pending_joins--;
 }
 
 static void pin_check(struct conf_member *m)
 {
-	struct conference *conf = conf_find(m->join_flags ? m->join_flags : "");
+	struct conference *conf = conf_find(m->pin_room);
 	const char *pin, *mpin;
-	struct media_play_opts o = {0};
 
-	/* join_flags holds the room's name while the pin is asked for. */
 	if (!conf) {
+		pin_end(m, NULL);
 		leave_early(m, NULL);
 		return;
 	}
-	pin = conf->pin;
+	pin = m->pin ? m->pin : conf->pin;
 	mpin = conf->mpin;
 	tmr_cancel(&m->pin_tmr);
 	if (mpin && !strcmp(m->pin_buf, mpin))
 		m->moderator = true;
 	if ((pin && !strcmp(m->pin_buf, pin)) || m->moderator) {
-		m->pin_wait = false;
-		m->watch = mem_deref(m->watch);
+		pin_end(m, conf);
 		media_play_stop(m->ms);
 		join(m, conf, false);
 		return;
@@ -257,24 +283,27 @@ static void pin_check(struct conf_member *m)
 	if (++m->pin_tries >= (conf->prof ? conf->prof->pin_retries : 3)) {
 		log_notice("conference %s: %s failed the pin\n", conf->name,
 			   channel_name(m->ch));
-		leave_early(m, conf_sound(conf, "bad-pin-sound", "conference/conf-bad-pin.wav"));
+		pin_end(m, conf);
+		refuse(m, conf, conf_sound(conf, "bad-pin-sound", "conference/conf-bad-pin.wav"));
 		return;
 	}
-	(void)media_play_ex(m->ms, conf_sound(conf, "bad-pin-sound",
-			    "conference/conf-bad-pin.wav"), &o, NULL, NULL);
-	pin_prompt(m, conf);
+	pin_prompt(m, conf, true);
 }
 
 static void pin_dtmf(struct channel *ch, enum channel_note note, const char *data, void *arg)
 {
 	struct conf_member *m = arg;
-	struct conference *conf = conf_find(m->join_flags ? m->join_flags : "");
+	struct conference *conf = conf_find(m->pin_room);
+	const char *pin = m->pin ? m->pin : conf ? conf->pin : NULL;
 	size_t n = strlen(m->pin_buf), want;
 
 	(void)ch;
 	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !m->pin_wait || !conf)
 		return;
-	want = conf->pin ? strlen(conf->pin) : 0;
+	/* A '#' after a full-length entry (already checked) is not another try. */
+	if (*data == '#' && !n)
+		return;
+	want = pin ? strlen(pin) : 0;
 	if (conf->mpin && strlen(conf->mpin) > want)
 		want = strlen(conf->mpin);
 	if (*data != '#' && n + 1 < sizeof(m->pin_buf)) {
@@ -299,7 +328,7 @@ static bool supplied_pin_ok(struct conf_member *m, const struct conference *conf
 		m->moderator = true;
 		return true;
 	}
-	return conf->pin && !strcmp(s, conf->pin);
+	return (m->pin || conf->pin) && !strcmp(s, m->pin ? m->pin : conf->pin);
 }
 
 /* ---- the application ---------------------------------------------------------- */
@@ -314,6 +343,11 @@ static void app_cancel(void *data)
 		media_play_stop(m->ms);      /* its handler would outlive the member */
 	if (m->conf)
 		conf_member_del(m, channel_up(m->ch) ? "transfer" : NULL);
+	if (m->pin_wait) {
+		pin_end(m, conf_find(m->pin_room));
+		media_play_stop(m->ms);
+		conf_check_abandoned(m->pin_room);
+	}
 	mem_deref(m);
 }
 
@@ -324,6 +358,7 @@ static int app_conference(struct channel *ch, const char *args, struct app_exec 
 	struct conf_member *m;
 	struct join_req r;
 	char *flags = NULL;
+	bool created;
 	int err;
 
 	err = parse_data(args, &r);
@@ -357,6 +392,7 @@ static int app_conference(struct channel *ch, const char *args, struct app_exec 
 		goto out;
 	}
 	err = channel_answer(ch);
+	created = !conf;
 	if (!err && !conf)
 		err = conf_create(&conf, r.name, r.profile, ch);
 	if (err)
@@ -374,15 +410,17 @@ static int app_conference(struct channel *ch, const char *args, struct app_exec 
 	tmr_init(&m->pin_tmr);
 	apply_flags(m, flags, conf);
 	app_exec_on_cancel(x, app_cancel, m);
-	if (r.pin) {
-		conf->pin = mem_deref(conf->pin);
-		if (str_dup(&conf->pin, r.pin))
-			conf->pin = NULL;
+	/* The data's pin is this caller's; it becomes the room's when it made the room. */
+	if (r.pin && (str_dup(&m->pin, r.pin) || (created && str_dup(&conf->pin, r.pin)))) {
+		err = ENOMEM;
+		app_exec_on_cancel(x, NULL, NULL);
+		mem_deref(m);
+		goto out;
 	}
-	if ((conf->pin || conf->mpin) && enforce_security(ch) && !supplied_pin_ok(m, conf)) {
+	if ((m->pin || conf->pin || conf->mpin) && enforce_security(ch) &&
+	    !supplied_pin_ok(m, conf)) {
 		/* Ask; the room may go meanwhile, so it is found again by name. */
-		m->pin_wait = true;
-		err = str_dup(&m->join_flags, conf->name);
+		err = str_dup(&m->pin_room, conf->name);
 		if (!err)
 			err = channel_watch(&m->watch, ch, pin_dtmf, m);
 		if (err) {
@@ -390,7 +428,9 @@ static int app_conference(struct channel *ch, const char *args, struct app_exec 
 			mem_deref(m);
 			goto out;
 		}
-		pin_prompt(m, conf);
+		m->pin_wait = true;
+		conf->pending_joins++;
+		pin_prompt(m, conf, false);
 	} else {
 		join(m, conf, false);
 	}

@@ -108,6 +108,7 @@ struct conference {
 	bool rec_paused;
 	uint64_t rec_started_us;
 	unsigned pending_outcalls;
+	unsigned pending_joins;             /* callers at the pin prompt */
 };
 
 struct conf_member {
@@ -134,10 +135,11 @@ struct conf_member {
 
 	/* pin entry before joining */
 	bool pin_wait;
+	char *pin_room;                     /* the room's name: it may end meanwhile */
+	char *pin;                          /* the data's pin for this caller, else the room's */
 	char pin_buf[32];
 	unsigned pin_tries;
 	struct tmr pin_tmr;
-	char *join_flags;                   /* the member flags, kept until joined */
 };
 
 /* Registry. */
@@ -158,6 +160,8 @@ void conf_member_apply(struct conf_member *m);
 void conf_member_play(struct conf_member *m, const char *file);
 void conf_set_floor(struct conference *conf, struct conf_member *m);
 void conf_destroy(struct conference *conf);
+/* A caller who never joined went: a dynamic room left empty ends. */
+void conf_check_abandoned(const char *name);
 
 /* Room playback, queued; async plays over. */
 int  conf_play(struct conference *conf, const char *file, bool async);

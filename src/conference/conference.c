@@ -572,6 +572,14 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 	return 0;
 }
 
+void conf_check_abandoned(const char *name)
+{
+	struct conference *conf = name ? conf_find(name) : NULL;
+
+	if (conf && conf->dynamic && !conf->count && !conf->ghosts && !conf->pending_joins)
+		conf_destroy(conf);
+}
+
 void conf_destroy(struct conference *conf)
 {
 	if (conf->destroying)
@@ -579,8 +587,21 @@ void conf_destroy(struct conference *conf)
 	conf->destroying = true;
 	/* Out of the registry first: a member's dialplan may join its name again. */
 	list_unlink(&conf->le);
-	while (!list_isempty(&conf->members))
-		conf_member_del(list_ledata(list_head(&conf->members)), "conference ended");
+	while (!list_isempty(&conf->members)) {
+		struct conf_member *m = mem_ref(list_ledata(list_head(&conf->members)));
+
+		/*
+		 * FreeSWITCH hangs the members of a room that ends up, unless
+		 * hangup_after_conference=false: then their dialplan goes on.
+		 */
+		if (m->ch && channel_up(m->ch) &&
+		    (!channel_var(m->ch, "hangup_after_conference") ||
+		     channel_var_true(m->ch, "hangup_after_conference")))
+			channel_hangup(m->ch, CAUSE_NORMAL_CLEARING);
+		if (m->conf)
+			conf_member_del(m, "conference ended");
+		mem_deref(m);
+	}
 	conf_norecord(conf);
 	conf_stop(conf);
 	conf_event_simple(conf, NULL, "conference-destroy", NULL);
@@ -658,6 +679,20 @@ void conf_set_floor(struct conference *conf, struct conf_member *m)
 	bus_fire(ev);
 }
 
+/* A member other than `not` who talks and may speak, or NULL. */
+static struct conf_member *next_talker(struct conference *conf, struct conf_member *not)
+{
+	struct le *le;
+
+	for (le = list_head(&conf->members); le; le = le->next) {
+		struct conf_member *o = le->data;
+
+		if (o != not && o->talking && o->speak && !o->hold)
+			return o;
+	}
+	return NULL;
+}
+
 static void talk_h(struct media_stream *ms, bool talking, unsigned energy, void *arg)
 {
 	struct conf_member *m = arg;
@@ -685,6 +720,8 @@ static void talk_h(struct media_stream *ms, bool talking, unsigned energy, void 
 	/* The floor goes to whoever talks while its holder is silent. */
 	if (talking && (!conf->floor || !conf->floor->talking))
 		conf_set_floor(conf, m);
+	else if (!talking && conf->floor == m && next_talker(conf, m))
+		conf_set_floor(conf, next_talker(conf, m));
 }
 
 static void dtmf_watch(struct channel *ch, enum channel_note note, const char *data,
@@ -743,8 +780,11 @@ int conf_member_add(struct conference *conf, struct conf_member *m)
 			conf_member_apply(le->data);
 	}
 	conf_member_apply(m);
-	if (m->mintwo && conf->count >= 2)
+	/* The room's minimum counts once it was reached (FreeSWITCH's enforce_min). */
+	if (m->mintwo)
 		conf->min = 2;
+	if (conf->count >= (conf->min ? conf->min : 1))
+		conf->enforce_min = true;
 	group = m->moderator && conf_param(conf->prof, "moderator-controls") ?
 		conf_param(conf->prof, "moderator-controls") :
 		conf_param(conf->prof, "caller-controls");
@@ -788,7 +828,7 @@ static bool should_end(const struct conference *conf, const struct conf_member *
 {
 	if (gone->endconf)
 		return true;
-	if (conf->min && conf->count < conf->min)
+	if (conf->min && conf->enforce_min && conf->count < conf->min)
 		return true;
 	return conf->dynamic && conf->count + conf->ghosts == 0;
 }
@@ -815,15 +855,8 @@ void conf_member_del(struct conf_member *m, const char *why)
 		conf->ghosts--;
 	else
 		conf->count--;
-	if (conf->floor == m) {
-		struct le *le;
-		struct conf_member *next = NULL;
-
-		for (le = list_head(&conf->members); le && !next; le = le->next)
-			if (((struct conf_member *)le->data)->talking)
-				next = le->data;
-		conf_set_floor(conf, next);
-	}
+	if (conf->floor == m)
+		conf_set_floor(conf, NULL);     /* until someone talks, as FreeSWITCH does */
 	if (why && !strcmp(why, "kick"))
 		conf_event_simple(conf, m, "kick-member", "kick-member");
 	else if (why && !strcmp(why, "hup"))

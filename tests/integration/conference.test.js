@@ -15,12 +15,15 @@
  * Frequencies: A 1000 Hz, B 1400 Hz, C silent, the muted joiner E 2400 Hz;
  * room play 2000 Hz, member play 1700 Hz, the locked sound 2200 Hz, the kicked
  * sound 1800 Hz, the tone the dialplan plays after `conference` returns
- * 2600 Hz. None is one of the profile's enter (500/600/700 Hz) or exit tones
+ * 2600 Hz; the quiet member D 1200 Hz (amplitude 300), the DTMF member F
+ * 1100 Hz (amplitude 4000), the pin prompt 2800 Hz, the bad-pin sound 1300 Hz.
+ * None is one of the profile's enter (500/600/700 Hz) or exit tones
  * (300/200/100/50/25 Hz). 3000 Hz is never sent: it is the noise reference.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
@@ -30,7 +33,7 @@ const T = { timeout: 60000 };
 const AUTH = { user: '1000', password: '1234' };
 const ROOM = '7701';
 const SUB = 'conference::maintenance';
-const FREQS = [1000, 1400, 1700, 1800, 2000, 2200, 2400, 2600, 3000];
+const FREQS = [1000, 1100, 1200, 1300, 1400, 1700, 1800, 2000, 2200, 2400, 2600, 2800, 3000];
 const NOISE = 3000;
 
 /* The test extensions, in the default context (dialplan/default/*.xml). */
@@ -46,6 +49,50 @@ const DIALPLAN = `<include>
     <condition field="destination_number" expression="^76([0-9][0-9])$">
       <action application="answer"/>
       <action application="conference" data="77$1@default+flags{mute}"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_stay">
+    <condition field="destination_number" expression="^79([0-9][0-9])$">
+      <action application="set" data="hangup_after_conference=false"/>
+      <action application="answer"/>
+      <action application="conference" data="77$1@default"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_pin">
+    <condition field="destination_number" expression="^7803$">
+      <action application="answer"/>
+      <action application="conference" data="7703@default+4321"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_endconf">
+    <condition field="destination_number" expression="^7804$">
+      <action application="answer"/>
+      <action application="conference" data="7704@default+flags{endconf}"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_bad_data">
+    <condition field="destination_number" expression="^7805$">
+      <action application="answer"/>
+      <action application="conference" data="@default"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_no_profile">
+    <condition field="destination_number" expression="^7806$">
+      <action application="answer"/>
+      <action application="conference" data="7705@nosuchprofile"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
+    </condition>
+  </extension>
+  <extension name="t_conf_mintwo">
+    <condition field="destination_number" expression="^7807$">
+      <action application="set" data="hangup_after_conference=false"/>
+      <action application="answer"/>
+      <action application="conference" data="7706@default+flags{mintwo}"/>
+      <action application="playback" data="tone_stream://%(600,0,2600)"/>
     </condition>
   </extension>
 </include>
@@ -264,7 +311,14 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		const c = await h.rawAuthed(server);
 		const ev = await EventLog.open(server);
 		const sipps = [], phones = [];
+		let failed = 0;
 		t.after(async () => {
+			/* a failed run keeps confab's log for whoever looks into it */
+			if (failed) {
+				const keep = path.join(os.tmpdir(), `conference-test-${process.pid}.log`);
+				fs.writeFileSync(keep, server.logText());
+				console.log(`# ${failed} sub-test(s) failed; confab's log: ${keep}`);
+			}
 			for (const s of sipps)
 				if (s.proc.exitCode === null && s.proc.signalCode === null)
 					s.proc.kill('SIGKILL');
@@ -279,7 +333,12 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		function sub(name, opts, fn) {
 			return t.test(name, opts, async () => {
 				server.assertAlive();
-				await fn();
+				try {
+					await fn();
+				} catch (e) {
+					failed++;
+					throw e;
+				}
 			});
 		}
 
@@ -329,10 +388,22 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		}
 
 		/*
+		 * A phone stops sending when its call is over: confab gives the port to
+		 * a later call, maybe of a confabd another test file runs meanwhile, and
+		 * a stale stream arriving first would be the one that call latches on to.
+		 */
+		function quietWhenDone(phone, s) {
+			s.done.then(() => {
+				phone.stopTone();
+				phone.remote = null;
+			});
+		}
+
+		/*
 		 * A caller dials `dest` from a test phone that sends `freq` (0: digital
 		 * silence) as soon as confab's media address is known.
 		 */
-		async function dial(dest, freq) {
+		async function dial(dest, freq, toneOpts = {}) {
 			const phone = new RtpPhone();
 			phones.push(phone);
 			const rtpPort = await phone.open();
@@ -340,15 +411,16 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			const uac = sippStart({ scenario: 'uac_conf.xml', target, user: dest,
 				port: await h.freeUdpPort(), auth: AUTH,
 				vars: { caller: '1000', rtp_port: rtpPort, pt: 0 }, timeoutS: 200 });
+			quietWhenDone(phone, uac);
 			const row = await waitChannel((r) => r.direction === 'inbound' && r.dest === dest &&
 				!before.has(r.uuid));
 			const lport = Number(await waitVar(row.uuid, 'local_media_port'));
 			if (lport > 0) {
 				phone.remote = { host: h.HOST, port: lport };
-				phone.startTone(freq, { pt: 0 });
+				phone.startTone(freq, Object.assign({ pt: 0 }, toneOpts));
 			}
 			return { phone, uac, uuid: row.uuid, name: row.name, cidName: row.cid_name,
-				cidNum: row.cid_num, freq };
+				cidNum: row.cid_num, freq, toneOpts };
 		}
 
 		/*
@@ -365,6 +437,7 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			const rtpPort = await phone.open();
 			const vars = scenario === 'uas_media.xml' ? { rtp_port: rtpPort, pt: 0 } : {};
 			const s = sippStart({ scenario, target, port, vars, timeoutS: 40 });
+			quietWhenDone(phone, s);
 			return { port, phone, sipp: s };
 		}
 
@@ -377,6 +450,8 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		assert.ok(prefix.startsWith('/'), `sound_prefix is a directory: ${prefix}`);
 		writeWav(path.join(prefix, 'conference', 'conf-locked.wav'), 2200, 1.0);
 		writeWav(path.join(prefix, 'conference', 'conf-kicked.wav'), 1800, 0.8);
+		writeWav(path.join(prefix, 'conference', 'conf-pin.wav'), 2800, 0.6);
+		writeWav(path.join(prefix, 'conference', 'conf-bad-pin.wav'), 1300, 0.6);
 		const domain = (await api('global_getvar domain')).trim();
 		assert.ok(domain && !domain.startsWith('-ERR'), `the directory domain: ${domain}`);
 
@@ -988,6 +1063,800 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			}
 		});
 
+		/* ---- moving, the floor, levels, controls, pins, how rooms end ---------- */
+
+		const ROOM2 = '7702';
+
+		/* The test phone of `m` sends its own tone again (after digits, a pause). */
+		function restartTone(m) {
+			m.phone.startTone(m.freq, Object.assign({ pt: 0 }, m.toneOpts || {}));
+		}
+
+		/* RFC 4733 digits from `m`, its tone paused meanwhile (as the DTMF sub-test does). */
+		async function press(m, digits) {
+			m.phone.stopTone();
+			try {
+				for (const d of digits) {
+					await m.phone.sendDigit(d);
+					await h.sleep(60);
+				}
+			} finally {
+				restartTone(m);
+			}
+		}
+
+		/* Hang up the calls of these members that are still up (cleanup). */
+		async function hangUpAll(ms) {
+			const up = new Set((await channels()).map((r) => r.uuid));
+			for (const m of ms)
+				if (m && up.has(m.uuid))
+					await api(`uuid_kill ${m.uuid}`);
+		}
+
+		/* Waits until `m` received `n` packets of `f` since `since`. */
+		function hearsTone(m, f, since, what, ms = 10000, n = 5) {
+			return until(what, () => ({ ok: tonePackets(m.phone, f, since) >= n,
+				info: timeline(m.phone, since) }), ms);
+		}
+
+		function line(listBody, id) {
+			return roomMembers(listBody).find((r) => r[0] === String(id));
+		}
+
+		let transferred = false;
+		await sub('transfer: +OK Member sent to conference 7702, a transfer event, the new '
+			+ 'room is made with the same member id, A and B no longer hear each other', T,
+		async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const baseA = heard(A.phone).p[1400], baseB = heard(B.phone).p[1000];
+			assert.ok(baseA > 0 && baseB > 0, 'A and B hear each other before the transfer');
+			const mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} transfer ${ROOM2} ${A.id}`),
+				`+OK Member '${A.id}' sent to conference ${ROOM2}.\n`);
+			transferred = true;
+			const tr = await ev.wait(act('transfer', { 'Member-ID': A.id }),
+				{ from: mark, what: 'transfer event in 7701' });
+			assert.equal(tr['Old-Conference-Name'], ROOM);
+			assert.equal(tr['New-Conference-Name'], ROOM2);
+			assert.equal(tr['Unique-ID'], A.uuid, 'the member block is A\'s');
+			const del = await ev.wait(act('del-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'del-member for A in 7701' });
+			const cr = await ev.wait(act('conference-create', {}, ROOM2),
+				{ from: mark, what: 'conference-create for 7702' });
+			const add = await ev.wait(act('add-member', { 'Member-ID': A.id }, ROOM2),
+				{ from: mark, what: 'add-member for A in 7702' });
+			assert.equal(add['Unique-ID'], A.uuid);
+			assert.equal(add['Conference-Size'], '1');
+			assert.ok(tr.index < del.index, 'transfer before the del-member');
+			assert.ok(cr.index < add.index, 'conference-create before the add-member');
+			assert.equal(await api(`conference ${ROOM2} list count`), '1');
+			assert.equal(await api(`conference ${ROOM} list count`), '1');
+			const l2 = roomMembers(await api(`conference ${ROOM2} list`));
+			assert.deepEqual(l2.map((r) => [r[0], r[2]]), [[A.id, A.uuid]], 'A is 7702\'s member');
+			assert.ok(!line(await api(`conference ${ROOM} list`), A.id), 'A left 7701');
+			assert.equal(await api(`uuid_getvar ${A.uuid} last_transfered_conference`), ROOM2);
+			assert.equal(await api(`uuid_getvar ${A.uuid} conference_name`), ROOM2);
+			assert.equal(await api(`uuid_getvar ${A.uuid} conference_member_id`), A.id);
+			await until('A no longer hears B (1400 Hz)', () => {
+				const m = heard(A.phone, 400);
+				return { ok: m.p[1400] * 1000 < baseA, info: show(m) };
+			});
+			await until('B no longer hears A (1000 Hz)', () => {
+				const m = heard(B.phone, 400);
+				return { ok: m.p[1000] * 1000 < baseB, info: show(m) };
+			});
+		});
+
+		await sub('transfer back: 7702 is destroyed, A hears B again; a bad id and a missing '
+			+ 'id', T, async () => {
+			assert.ok(transferred, 'A was transferred to 7702');
+			const mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM2} transfer ${ROOM} ${A.id}`),
+				`+OK Member '${A.id}' sent to conference ${ROOM}.\n`);
+			const tr = await ev.wait(act('transfer', { 'Member-ID': A.id }, ROOM2),
+				{ from: mark, what: 'transfer event in 7702' });
+			assert.equal(tr['Old-Conference-Name'], ROOM2);
+			assert.equal(tr['New-Conference-Name'], ROOM);
+			await ev.wait(act('conference-destroy', {}, ROOM2),
+				{ from: mark, what: 'conference-destroy for the emptied 7702' });
+			const add = await ev.wait(act('add-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'add-member for A back in 7701' });
+			transferred = false;
+			assert.equal(add['Unique-ID'], A.uuid);
+			assert.equal(add['Conference-Size'], '2');
+			assert.equal(await api(`conference ${ROOM2} list`), `-ERR Conference ${ROOM2} not found\n`);
+			assert.equal(await api(`conference ${ROOM} list count`), '2');
+			await h.sleep(300);
+			await until('A hears B again', () => {
+				const m = heard(A.phone, 400);
+				return { ok: hears(m, 1400), info: show(m) };
+			});
+			await until('B hears A again', () => {
+				const m = heard(B.phone, 400);
+				return { ok: hears(m, 1000), info: show(m) };
+			});
+			const mark2 = ev.mark();
+			assert.equal(await api(`conference ${ROOM} transfer ${ROOM2} 999`),
+				`-ERR No Member 999 in conference ${ROOM}.\n`);
+			assert.equal(await api(`conference ${ROOM} transfer ${ROOM2}`),
+				'transfer <conference_name> <member id> [...<member id>]', 'usage, no newline');
+			assert.equal(await api(`conference ${ROOM2} list`), `-ERR Conference ${ROOM2} not found\n`,
+				'no room made for nobody');
+			await h.sleep(200);
+			assert.deepEqual(ev.all((e) => e.Action === 'transfer' ||
+				e['Conference-Name'] === ROOM2, mark2).map((e) => e.Action), [], 'no events');
+		});
+
+		/* The holder now, from the list's floor flags. */
+		async function floorHolder() {
+			const rows = roomMembers(await api(`conference ${ROOM} list`))
+				.filter((r) => r[5].split('|').includes('floor'));
+			assert.ok(rows.length <= 1, `at most one holder: ${rows.map((r) => r[0])}`);
+			return rows.length ? rows[0][0] : null;
+		}
+
+		await sub('floor: the first member took it at join; floor <id> releases, takes, or '
+			+ 'answers -ERR floor is held by <id>', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const fc = ev.all(act('floor-change'), start);
+			assert.ok(fc.length >= 1, 'floor-change events in 7701');
+			assert.equal(fc[0]['Old-ID'], 'none', 'nobody had it before');
+			assert.equal(fc[0]['New-ID'], A.id, 'the first member took it');
+			assert.equal(fc[0]['Member-ID'], A.id, 'with the new holder\'s member block');
+			assert.equal(fc[0].Floor, 'true');
+			const addA = ev.all(act('add-member', { 'Unique-ID': A.uuid }), start)[0];
+			assert.ok(addA && !ev.all(act('floor-change'), start).some((e) => e.index < addA.index),
+				'no floor-change before A joined');
+
+			let holder = await floorHolder();
+			if (!holder) {
+				assert.equal(await api(`conference ${ROOM} floor ${B.id}`), `+OK floor ${B.id}\n`);
+				holder = B.id;
+			}
+			const other = holder === A.id ? B.id : A.id;
+			let mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} floor ${other}`),
+				`-ERR floor is held by ${holder}\n`);
+			assert.equal(await floorHolder(), holder, 'unchanged');
+			assert.equal(await api(`conference ${ROOM} floor ${holder}`), '+OK floor none\n');
+			const rel = await ev.wait(act('floor-change'), { from: mark, what: 'floor-change (release)' });
+			assert.equal(rel['Old-ID'], holder);
+			assert.equal(rel['New-ID'], 'none');
+			assert.equal(await floorHolder(), null, 'nobody has the floor');
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} floor ${A.id}`), `+OK floor ${A.id}\n`);
+			const take = await ev.wait(act('floor-change'), { from: mark, what: 'floor-change (take)' });
+			assert.equal(take['Old-ID'], 'none');
+			assert.equal(take['New-ID'], A.id);
+			assert.equal(take['Member-ID'], A.id);
+			assert.equal(await floorHolder(), A.id, 'A has the floor');
+			assert.equal(await api(`conference ${ROOM} floor 999`), '-ERR Non-Existant ID 999\n');
+			assert.equal(await api(`conference ${ROOM} floor`), 'floor <member_id|last>',
+				'usage, no newline');
+		});
+
+		/* Makes A the floor holder by the API, whoever has it now. */
+		async function floorToA() {
+			const holder = await floorHolder();
+			if (holder === A.id)
+				return;
+			if (holder)
+				assert.equal(await api(`conference ${ROOM} floor ${holder}`), '+OK floor none\n');
+			assert.equal(await api(`conference ${ROOM} floor ${A.id}`), `+OK floor ${A.id}\n`);
+		}
+
+		await sub('floor: a member who starts talking while the holder is silent takes it', T,
+			async () => {
+				assert.ok(A && B, 'the members of the first sub-test');
+				await floorToA();
+				let mark = ev.mark();
+				B.phone.stopTone();
+				A.phone.stopTone();
+				try {
+					await ev.wait(act('stop-talking', { 'Member-ID': B.id }),
+						{ from: mark, what: 'stop-talking for B' });
+					await ev.wait(act('stop-talking', { 'Member-ID': A.id }),
+						{ from: mark, what: 'stop-talking for A' });
+					assert.equal(ev.all(act('floor-change'), mark).length, 0,
+						'a holder who falls silent keeps the floor while nobody talks');
+					mark = ev.mark();
+					restartTone(B);
+					await ev.wait(act('start-talking', { 'Member-ID': B.id }),
+						{ from: mark, what: 'start-talking for B' });
+					const fc = await ev.wait(act('floor-change'),
+						{ from: mark, what: 'floor-change to B' });
+					assert.equal(fc['Old-ID'], A.id);
+					assert.equal(fc['New-ID'], B.id);
+					assert.equal(await floorHolder(), B.id);
+				} finally {
+					restartTone(A);
+					restartTone(B);
+				}
+				/* A talking again while B talks: B keeps it */
+				mark = ev.mark();
+				await ev.wait(act('start-talking', { 'Member-ID': A.id }),
+					{ from: mark, ms: 5000, what: 'start-talking for A' }).catch(() => null);
+				await h.sleep(600);
+				assert.equal(await floorHolder(), B.id, 'a talking holder keeps the floor');
+			});
+
+		await sub('floor: the holder falls silent while another member talks on: the talker '
+			+ 'gets the floor (FreeSWITCH moves it in its mixer, every frame)', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			await floorToA();
+			await h.sleep(300);
+			const mark = ev.mark();
+			A.phone.stopTone();
+			try {
+				await ev.wait(act('stop-talking', { 'Member-ID': A.id }),
+					{ from: mark, what: 'stop-talking for A' });
+				const fc = await ev.wait(act('floor-change'),
+					{ from: mark, ms: 3000, what: 'floor-change to B, who talks on' });
+				assert.equal(fc['Old-ID'], A.id);
+				assert.equal(fc['New-ID'], B.id);
+			} finally {
+				restartTone(A);
+			}
+		});
+
+		await sub('energy / volume_in / volume_out on a member: outputs, events, the list and '
+			+ 'json columns, and the mix by content; restored', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const e = `conference ${ROOM} energy ${A.id}`;
+			let mark = ev.mark();
+			assert.equal(await api(e), `Energy ${A.id} = 100\n`, 'a query');
+			assert.equal(await api(`${e} 300`), `Energy ${A.id} = 300\n`);
+			let lv = await ev.wait(act('energy-level-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'energy-level-member' });
+			assert.equal(lv['Energy-Level'], '300');
+			assert.equal(ev.all(act('energy-level-member'), mark).length, 1,
+				'one event: the query fired none');
+			mark = ev.mark();
+			assert.equal(await api(`${e} up`), `Energy ${A.id} = 500\n`);
+			lv = await ev.wait(act('energy-level-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'energy-level-member (up)' });
+			assert.equal(lv['Energy-Level'], '500');
+			assert.equal(await api(`${e} down`), `Energy ${A.id} = 300\n`);
+			assert.equal(await api(`${e} 99999`), `Energy ${A.id} = 1800\n`, 'clamped to 1800');
+			assert.equal(await api(`${e} -5`), '-ERR Invalid energy level\n');
+			assert.equal(await api(e), `Energy ${A.id} = 1800\n`, 'a refused level changes nothing');
+			/* A's tone (mean |x| about 5000) passes even the highest gate */
+			await h.sleep(500);
+			let w = heard(B.phone, 400);
+			assert.ok(hears(w, 1000), `B still hears A through a gate of 1800: ${show(w)}`);
+
+			const baseB = heard(B.phone, 400).p[1000], baseA = heard(A.phone, 400).p[1400];
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} volume_in ${A.id} 2`),
+				`+OK Volume IN ${A.id} = 2\n`);
+			lv = await ev.wait(act('volume-in-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'volume-in-member' });
+			assert.equal(lv['Volume-Level'], '2');
+			await until('B hears A louder (volume_in 2: x2.3, power x5.3)', () => {
+				const r = heard(B.phone, 400).p[1000] / baseB;
+				return { ok: r > 3 && r < 9, info: r.toFixed(2) };
+			});
+			assert.equal(await api(`conference ${ROOM} volume_in ${A.id} up`),
+				`+OK Volume IN ${A.id} = 3\n`);
+			assert.equal(await api(`conference ${ROOM} volume_in ${A.id} down`),
+				`+OK Volume IN ${A.id} = 2\n`);
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} volume_out ${A.id} 9`),
+				`+OK Volume OUT ${A.id} = 4\n`, 'clamped to 4');
+			lv = await ev.wait(act('volume-out-member', { 'Member-ID': A.id }),
+				{ from: mark, what: 'volume-out-member' });
+			assert.equal(lv['Volume-Level'], '4');
+			await until('A hears B louder (volume_out 4)', () => {
+				const r = heard(A.phone, 400).p[1400] / baseA;
+				return { ok: r > 6, info: r.toFixed(2) };
+			});
+			assert.equal(await api(`conference ${ROOM} volume_out ${A.id} -9`),
+				`+OK Volume OUT ${A.id} = -4\n`, 'clamped to -4');
+			assert.equal(await api(`conference ${ROOM} volume_out ${A.id} 4`),
+				`+OK Volume OUT ${A.id} = 4\n`);
+			assert.deepEqual(line(await api(`conference ${ROOM} list`), A.id).slice(6),
+				['2', '4', '1800'], 'vol_in;vol_out;energy in the list');
+			const jc = JSON.parse(await api(`conference ${ROOM} json_list`))
+				.find((x) => x.conference_name === ROOM);
+			const jm = jc.members.find((x) => String(x.id) === A.id);
+			assert.deepEqual([jm.volume_in, jm.volume_out, jm.energy].map(Number), [2, 4, 1800],
+				'json_list volume_in, volume_out, energy');
+			assert.equal(await api(`${e} 100`), `Energy ${A.id} = 100\n`);
+			assert.equal(await api(`conference ${ROOM} volume_in ${A.id} 0`),
+				`+OK Volume IN ${A.id} = 0\n`);
+			assert.equal(await api(`conference ${ROOM} volume_out ${A.id} 0`),
+				`+OK Volume OUT ${A.id} = 0\n`);
+			assert.deepEqual(line(await api(`conference ${ROOM} list`), A.id).slice(6),
+				['0', '0', '100'], 'restored');
+			await until('the mix is back to unity', () => {
+				const rb = heard(B.phone, 400).p[1000] / baseB;
+				const ra = heard(A.phone, 400).p[1400] / baseA;
+				return { ok: rb > 0.6 && rb < 1.6 && ra > 0.6 && ra < 1.6,
+					info: `${rb.toFixed(2)} ${ra.toFixed(2)}` };
+			});
+			w = heard(B.phone, 400);
+			assert.ok(hears(w, 1000), show(w));
+		});
+
+		let D = null;
+		await sub('the energy gate by content: a quiet member (mean |x| ~190) is heard at '
+			+ 'energy 100, not at 500 (after the 400 ms hangover), again at 100', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			let mark = ev.mark();
+			D = await dial(ROOM, 1200, { amplitude: 300 });
+			const add = await ev.wait(act('add-member', { 'Unique-ID': D.uuid }),
+				{ from: mark, what: 'add-member for D' });
+			D.id = add['Member-ID'];
+			await ev.wait(act('start-talking', { 'Member-ID': D.id }),
+				{ from: mark, what: 'start-talking for the quiet D (190 > 100)' });
+			await h.sleep(800);
+			const quietHeard = (m) => m.p[1200] > 50 * (m.p[NOISE] || 1);
+			await until('A and B hear D (1200 Hz) at energy 100', () => {
+				const a = heard(A.phone, 500), b = heard(B.phone, 500);
+				return { ok: quietHeard(a) && quietHeard(b), info: `A ${show(a)} B ${show(b)}` };
+			});
+			const baseA = heard(A.phone, 500).p[1200], baseB = heard(B.phone, 500).p[1200];
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} energy ${D.id} 500`), `Energy ${D.id} = 500\n`);
+			const st = await ev.wait(act('stop-talking', { 'Member-ID': D.id }),
+				{ from: mark, what: 'stop-talking for D under the gate' });
+			await h.sleep(600);
+			await until('nobody hears D at energy 500', () => {
+				const a = heard(A.phone, 500), b = heard(B.phone, 500);
+				return { ok: a.p[1200] * 30 < baseA && b.p[1200] * 30 < baseB,
+					info: `A ${show(a)} B ${show(b)}` };
+			});
+			const w = heard(B.phone, 500);
+			assert.ok(hears(w, 1000), `B still hears A: ${show(w)}`);
+			assert.equal(ev.all(act('start-talking', { 'Member-ID': D.id }), mark).length, 0,
+				'D does not talk under the gate');
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} energy ${D.id} 100`), `Energy ${D.id} = 100\n`);
+			await ev.wait(act('start-talking', { 'Member-ID': D.id }),
+				{ from: mark, what: 'start-talking for D again' });
+			await until('B hears D again', () => {
+				const b = heard(B.phone, 400);
+				return { ok: quietHeard(b), info: show(b) };
+			});
+		});
+
+		await sub('hup: +OK hup <id>, hup-member then del-member, no kicked sound, the '
+			+ 'dialplan goes on', T, async () => {
+			assert.ok(D && D.id, 'the quiet member of the energy sub-test');
+			try {
+				const mark = ev.mark(), t0 = Date.now();
+				assert.equal(await api(`conference ${ROOM} hup ${D.id}`), `+OK hup ${D.id}\n`);
+				const hu = await ev.wait(act('hup-member', { 'Member-ID': D.id }),
+					{ from: mark, what: 'hup-member' });
+				const del = await ev.wait(act('del-member', { 'Member-ID': D.id }),
+					{ from: mark, what: 'del-member after hup' });
+				assert.ok(hu.index < del.index, 'hup-member before del-member');
+				assert.equal(ev.all(act('kick-member'), mark).length, 0, 'no kick-member');
+				assert.ok(!line(await api(`conference ${ROOM} list`), D.id), 'D is not listed');
+				assert.equal(await api(`conference ${ROOM} list count`), '2');
+				await hearsTone(D, 2600, t0, 'the next playback after hup');
+				assert.ok(tonePackets(D.phone, 1800, t0) <= 2,
+					`no kicked sound (${timeline(D.phone, t0)})`);
+				const r = await sippDone(D.uac, 15000, 'D');
+				assert.equal(r.code, 0, `the dialplan ends and hangs up: ${r.err}${r.out}`);
+				assert.equal(await api(`conference ${ROOM} hup ${D.id}`),
+					`-ERR Non-Existant ID ${D.id}\n`, 'gone');
+			} finally {
+				await hangUpAll([D]);
+			}
+		});
+
+		let F = null;
+		await sub('DTMF controls: * deaf mute, 9/8/7 energy, 3/1/2 vol talk, 6/4/5 vol listen, '
+			+ 'by their events and by content', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			let mark = ev.mark();
+			F = await dial(ROOM, 1100, { amplitude: 4000 });
+			const add = await ev.wait(act('add-member', { 'Unique-ID': F.uuid }),
+				{ from: mark, what: 'add-member for F' });
+			F.id = add['Member-ID'];
+			await h.sleep(800);
+			await until('B hears F (1100 Hz), F hears A and B', () => {
+				const b = heard(B.phone, 400), f = heard(F.phone, 400);
+				return { ok: hears(b, 1100) && hears(f, 1000) && hears(f, 1400),
+					info: `B ${show(b)} F ${show(f)}` };
+			});
+			const bF = () => heard(B.phone, 400).p[1100];
+			const fR = () => heard(F.phone, 400).rms;
+			const baseBF = bF(), baseFR = fR();
+
+			/* waits for one action of F after a digit */
+			async function control(digit, action, extra = {}) {
+				const m0 = ev.mark();
+				await press(F, digit);
+				const e = await ev.wait(act(action, Object.assign({ 'Member-ID': F.id }, extra)),
+					{ from: m0, what: `${action} after DTMF ${digit}` });
+				assert.equal(await api(`uuid_getvar ${F.uuid} conference_last_matching_digits`), digit);
+				return { e, m0 };
+			}
+
+			let r = await control('*', 'mute-member');
+			const dm = await ev.wait(act('deaf-member', { 'Member-ID': F.id }),
+				{ from: r.m0, what: 'deaf-member after DTMF *' });
+			assert.equal(dm.Hear, 'false');
+			assert.equal(dm.Speak, 'false');
+			await until('B stops hearing F, F hears (near) silence', () => {
+				const b = heard(B.phone, 400), f = heard(F.phone, 400);
+				return { ok: b.p[1100] * 1000 < baseBF && f.rms < 150, info: `B ${show(b)} F ${show(f)}` };
+			});
+			r = await control('*', 'unmute-member');
+			const ud = await ev.wait(act('undeaf-member', { 'Member-ID': F.id }),
+				{ from: r.m0, what: 'undeaf-member after the second DTMF *' });
+			assert.equal(ud.Hear, 'true');
+			await until('B hears F again, F hears the room again', () => {
+				const b = heard(B.phone, 400), f = heard(F.phone, 400);
+				return { ok: hears(b, 1100) && hears(f, 1000), info: `B ${show(b)} F ${show(f)}` };
+			});
+
+			r = await control('9', 'energy-level');
+			assert.equal(r.e['New-Level'], '300', 'energy up: 100 + 200');
+			r = await control('9', 'energy-level');
+			assert.equal(r.e['New-Level'], '500');
+			assert.equal(line(await api(`conference ${ROOM} list`), F.id)[8], '500');
+			r = await control('8', 'energy-level');
+			assert.equal(r.e['New-Level'], '100', 'energy equ: the profile\'s 100');
+			r = await control('7', 'energy-level');
+			assert.equal(r.e['New-Level'], '0', 'energy dn');
+			r = await control('9', 'energy-level');
+			assert.equal(r.e['New-Level'], '200');
+			r = await control('8', 'energy-level');
+			assert.equal(r.e['New-Level'], '100');
+
+			r = await control('3', 'volume-level');
+			assert.equal(r.e['New-Level'], '1', 'vol talk up');
+			await until('F hears the room louder (x1.3)', () => {
+				const q = fR() / baseFR;
+				return { ok: q > 1.12 && q < 1.6, info: q.toFixed(2) };
+			});
+			r = await control('1', 'volume-level');
+			assert.equal(r.e['New-Level'], '0', 'vol talk dn');
+			r = await control('1', 'volume-level');
+			assert.equal(r.e['New-Level'], '-1');
+			r = await control('2', 'volume-level');
+			assert.equal(r.e['New-Level'], '0', 'vol talk zero');
+			await until('F hears the room at unity again', () => {
+				const q = fR() / baseFR;
+				return { ok: q > 0.85 && q < 1.15, info: q.toFixed(2) };
+			});
+
+			r = await control('6', 'gain-level');
+			assert.equal(r.e['New-Level'], '1', 'vol listen up');
+			await until('B hears F louder (x1.3, power x1.7)', () => {
+				const q = bF() / baseBF;
+				return { ok: q > 1.3 && q < 2.3, info: q.toFixed(2) };
+			});
+			r = await control('4', 'gain-level');
+			assert.equal(r.e['New-Level'], '0', 'vol listen dn');
+			r = await control('6', 'gain-level');
+			assert.equal(r.e['New-Level'], '1');
+			r = await control('5', 'gain-level');
+			assert.equal(r.e['New-Level'], '0', 'vol listen zero');
+			await until('B hears F at unity again', () => {
+				const q = bF() / baseBF;
+				return { ok: q > 0.7 && q < 1.4, info: q.toFixed(2) };
+			});
+			const fl = line(await api(`conference ${ROOM} list`), F.id);
+			assert.deepEqual(fl.slice(6), ['0', '0', '100'], 'F\'s levels are back');
+			assert.match(fl[5], /^hear\|speak\|talking/, `F hears, speaks, talks: ${fl[5]}`);
+		});
+
+		await sub('DTMF #: the member leaves (del-member), the dialplan goes on', T, async () => {
+			assert.ok(F && F.id, 'the DTMF member');
+			try {
+				const mark = ev.mark(), t0 = Date.now();
+				await press(F, '#');
+				await ev.wait(act('del-member', { 'Member-ID': F.id }),
+					{ from: mark, what: 'del-member after DTMF #' });
+				assert.equal(ev.all(act('kick-member'), mark).length, 0, 'no kick-member');
+				assert.equal(await api(`conference ${ROOM} list count`), '2');
+				await hearsTone(F, 2600, t0, 'the next playback after #');
+				const r = await sippDone(F.uac, 15000, 'F');
+				assert.equal(r.code, 0, `the dialplan ends and hangs up: ${r.err}${r.out}`);
+			} finally {
+				await hangUpAll([F]);
+			}
+		});
+
+		await sub('bad input: usage texts (no newline), unknown ids and members', T, async () => {
+			assert.ok(A && B, 'the members of the first sub-test');
+			const usage = '<member_id|all|last|non_moderator> [<newval>]';
+			const mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} energy`), `energy ${usage}`);
+			assert.equal(await api(`conference ${ROOM} volume_in`), `volume_in ${usage}`);
+			assert.equal(await api(`conference ${ROOM} volume_in abc 1`), `volume_in ${usage}`,
+				'neither an id nor <var>=<value>: the usage');
+			assert.equal(await api(`conference ${ROOM} volume_in nosuchvar=x 1`),
+				'-ERR Non-Existant member\n');
+			assert.equal(await api(`conference ${ROOM} energy 999 300`), '-ERR Non-Existant ID 999\n');
+			assert.equal(await api(`conference ${ROOM} volume_out 999 1`),
+				'-ERR Non-Existant ID 999\n');
+			assert.equal(await api(`conference ${ROOM} hup`),
+				'hup <[member_id|all|last|non_moderator]>');
+			assert.equal(await api(`conference ${ROOM} hup 999`), '-ERR Non-Existant ID 999\n');
+			assert.equal(await api(`conference ${ROOM} pin`), '-ERR Invalid parameters:\npin <pin#>');
+			assert.equal(await api(`conference ${ROOM} volume_out ${B.id}`),
+				`+OK Volume OUT ${B.id} = 0\n`, 'a query');
+			assert.equal(await api(`conference ${ROOM} energy conference_member_id=${B.id}`),
+				`Energy ${B.id} = 100\n`, 'a member by channel variable');
+			await h.sleep(200);
+			assert.deepEqual(ev.all((e) => /level|volume|hup|del-member/.test(e.Action || ''), mark)
+				.map((e) => e.Action), [], 'none of these changed anything');
+			assert.equal(await api(`conference ${ROOM} list count`), '2');
+		});
+
+		/* ---- pins (7703: 7803 joins with the pin 4321 in its data) ---- */
+		const PINROOM = '7703';
+		const pinCalls = [];
+		await sub('pin: no add-member until the right digits; the prompt; pin <n> asks later '
+			+ 'callers for it; nopin lets them in', T, async () => {
+			try {
+				let mark = ev.mark(), t0 = Date.now();
+				const P = await dial('7803', 0);
+				pinCalls.push(P);
+				const cr = await ev.wait(act('conference-create', {}, PINROOM),
+					{ from: mark, what: 'conference-create for 7703' });
+				assert.equal(cr['Conference-Size'], '0');
+				await hearsTone(P, 2800, t0, 'P hears the pin prompt (2800 Hz)', 10000, 10);
+				await h.sleep(500);
+				assert.equal(ev.all(act('add-member', { 'Unique-ID': P.uuid }, null), mark).length, 0,
+					'no add-member before the pin');
+				assert.equal(await api(`conference ${PINROOM} list count`), '0');
+				await press(P, '4321');
+				const add = await ev.wait(act('add-member', { 'Unique-ID': P.uuid }, PINROOM),
+					{ from: mark, what: 'add-member after the right pin' });
+				assert.equal(add['Member-Type'], 'member');
+				assert.equal(await api(`conference ${PINROOM} list count`), '1');
+
+				assert.equal(await api(`conference ${PINROOM} pin 5555`),
+					`+OK Pin for conference ${PINROOM} set: 5555\n`);
+				mark = ev.mark();
+				t0 = Date.now();
+				const Q = await dial(PINROOM, 0);      /* t_conf: no pin in the data */
+				pinCalls.push(Q);
+				await hearsTone(Q, 2800, t0, 'Q is asked for the room\'s pin', 10000, 10);
+				await h.sleep(300);
+				assert.equal(ev.all(act('add-member', { 'Unique-ID': Q.uuid }, null), mark).length, 0,
+					'no add-member before the pin');
+				await press(Q, '5555');
+				await ev.wait(act('add-member', { 'Unique-ID': Q.uuid }, PINROOM),
+					{ from: mark, what: 'add-member after the pin set by the API' });
+
+				assert.equal(await api(`conference ${PINROOM} nopin`),
+					`+OK Pin for conference ${PINROOM} deleted\n`);
+				mark = ev.mark();
+				t0 = Date.now();
+				const R = await dial(PINROOM, 0);
+				pinCalls.push(R);
+				await ev.wait(act('add-member', { 'Unique-ID': R.uuid }, PINROOM),
+					{ from: mark, what: 'add-member without a pin after nopin' });
+				await h.sleep(300);
+				assert.ok(tonePackets(R.phone, 2800, t0) <= 2, `R was not asked (${timeline(R.phone, t0)})`);
+				assert.equal(await api(`conference ${PINROOM} list count`), '3');
+			} catch (e) {
+				await hangUpAll(pinCalls);
+				throw e;
+			}
+		});
+
+		await sub('a wrong pin (1111#) three times: the bad-pin sound after each, the prompt '
+			+ 'again, then the app returns (the dialplan goes on), no add-member', T, async () => {
+			const problems = [];
+			let W;
+			try {
+				const mark = ev.mark(), t0 = Date.now();
+				W = await dial('7803', 0);
+				pinCalls.push(W);
+				await hearsTone(W, 2800, t0, 'W hears the pin prompt', 10000, 10);
+				const tries = [];
+				let returned = false;
+				for (let i = 1; i <= 3; i++) {
+					const t = Date.now();
+					await press(W, '1111#');
+					await h.sleep(i < 3 ? 1500 : 0);
+					tries.push(t);
+					if (i < 3) {
+						const bad = tonePackets(W.phone, 1300, t), again = tonePackets(W.phone, 2800, t);
+						const after = tonePackets(W.phone, 2600, t);
+						if (bad < 5)
+							problems.push(`try ${i}: no bad-pin sound (${bad} packets of 1300 Hz; ` +
+								`${timeline(W.phone, t)})`);
+						if (after > 0) {
+							problems.push(`try ${i}: the app returned already (${after} packets of ` +
+								`2600 Hz; ${timeline(W.phone, t)})`);
+							returned = true;
+							break;
+						} else if (again < 5)
+							problems.push(`try ${i}: not asked again (${again} packets of 2800 Hz; ` +
+								`${timeline(W.phone, t)})`);
+					}
+				}
+				await hearsTone(W, 2600, t0, 'the next playback after the third wrong pin');
+				const n = tonePackets(W.phone, 1300, tries[2]);
+				if (!returned && n < 5)
+					problems.push(`try 3: no bad-pin sound (${n} packets of 1300 Hz; ` +
+						`${timeline(W.phone, tries[2])})`);
+				const r = await sippDone(W.uac, 15000, 'W');
+				assert.equal(r.code, 0, `the dialplan ends and hangs up: ${r.err}${r.out}`);
+				assert.equal(ev.all((e) => e['Unique-ID'] === W.uuid && e.Action === 'add-member',
+					mark).length, 0, 'no add-member for W');
+				assert.equal(await api(`conference ${PINROOM} list count`), '3', 'the room unchanged');
+				assert.deepEqual(problems, []);
+			} finally {
+				if (W)
+					await hangUpAll([W]);
+			}
+		});
+
+		await sub('the pin room ends with its last member', T, async () => {
+			const mark = ev.mark();
+			await hangUpAll(pinCalls);
+			await ev.wait(act('conference-destroy', {}, PINROOM),
+				{ from: mark, ms: 15000, what: 'conference-destroy for 7703' });
+			assert.equal(await api(`conference ${PINROOM} list`), `-ERR Conference ${PINROOM} not found\n`);
+		});
+
+		/* ---- how rooms end: endconf, mintwo ---- */
+		const ENDROOM = '7704';
+		let endY1 = null, endKillAt = 0;
+		await sub('endconf: when that member leaves the room ends (conference-destroy); a '
+			+ 'member with hangup_after_conference=false goes on in its dialplan', T, async () => {
+			const calls = [];
+			try {
+				const mark = ev.mark();
+				const X = await dial('7804', 1000);
+				calls.push(X);
+				const ax = await ev.wait(act('add-member', { 'Unique-ID': X.uuid }, ENDROOM),
+					{ from: mark, what: 'add-member for the endconf member' });
+				const Y2 = await dial('7904', 0);
+				calls.push(Y2);
+				const Y1 = await dial(ENDROOM, 0);
+				calls.push(Y1);
+				endY1 = Y1;
+				await ev.wait(act('add-member', { 'Unique-ID': Y2.uuid }, ENDROOM),
+					{ from: mark, what: 'add-member for Y2' });
+				await ev.wait(act('add-member', { 'Unique-ID': Y1.uuid }, ENDROOM),
+					{ from: mark, what: 'add-member for Y1' });
+				const jc = JSON.parse(await api(`conference ${ENDROOM} json_list`))
+					.find((x) => x.conference_name === ENDROOM);
+				const jx = jc && jc.members.find((x) => String(x.id) === ax['Member-ID']);
+				assert.ok(jx && jx.flags.end_conference === true, 'json_list: end_conference');
+				await h.sleep(500);
+				await until('Y1 and Y2 hear X', () => {
+					const a = heard(Y1.phone, 400), b = heard(Y2.phone, 400);
+					return { ok: hears(a, 1000) && hears(b, 1000), info: `${show(a)} ${show(b)}` };
+				});
+				const m2 = ev.mark();
+				endKillAt = Date.now();
+				assert.equal(await api(`uuid_kill ${X.uuid}`), '+OK\n');
+				const destroy = await ev.wait(act('conference-destroy', {}, ENDROOM),
+					{ from: m2, what: 'conference-destroy for 7704' });
+				const dels = ev.all(act('del-member', {}, ENDROOM), m2);
+				for (const m of [X, Y1, Y2])
+					assert.ok(dels.some((e) => e['Unique-ID'] === m.uuid && e.index < destroy.index),
+						`del-member for ${m.uuid} before the destroy`);
+				assert.equal(await api(`conference ${ENDROOM} list`), `-ERR Conference ${ENDROOM} not found\n`);
+				await hearsTone(Y2, 2600, endKillAt, 'Y2 (hangup_after_conference=false) goes on');
+				const r = await sippDone(Y2.uac, 15000, 'Y2');
+				assert.equal(r.code, 0, r.err + r.out);
+			} finally {
+				await hangUpAll(calls.filter((m) => m !== endY1));
+			}
+		});
+
+		await sub('endconf: a member left in the ended room is hung up, its dialplan does not '
+			+ 'go on (FreeSWITCH: conference_thread_run hangs up what is left unless '
+			+ 'hangup_after_conference=false)', T, async () => {
+			assert.ok(endY1 && endKillAt, 'the endconf sub-test ran');
+			try {
+				const r = await sippDone(endY1.uac, 15000, 'Y1');
+				assert.equal(r.code, 0, `Y1 gets a BYE: ${r.err}${r.out}`);
+				const n = tonePackets(endY1.phone, 2600, endKillAt);
+				assert.ok(n <= 2, `Y1 did not run the next action (${n} packets of 2600 Hz; ` +
+					`${timeline(endY1.phone, endKillAt)})`);
+			} finally {
+				await hangUpAll([endY1]);
+			}
+		});
+
+		/* mintwo (7807 joins 7706 with it; 7906 joins it plain, hangup_after_conference=false) */
+		const MINROOM = '7706';
+		async function mintwo(first) {
+			const calls = [];
+			const mark = ev.mark();
+			try {
+				const order = first === 'mintwo' ? ['7807', '7906'] : ['7906', '7807'];
+				const M = {};
+				for (const dest of order) {
+					const m = await dial(dest, dest === '7807' ? 1000 : 1400);
+					calls.push(m);
+					M[dest] = m;
+					await ev.wait(act('add-member', { 'Unique-ID': m.uuid }, MINROOM),
+						{ from: mark, what: `add-member for ${dest}` });
+				}
+				const mint = M['7807'], plain = M['7906'];
+				await h.sleep(500);
+				await until('the two hear each other', () => {
+					const a = heard(mint.phone, 400), b = heard(plain.phone, 400);
+					return { ok: hears(a, 1400) && hears(b, 1000), info: `${show(a)} ${show(b)}` };
+				});
+				const m2 = ev.mark(), t0 = Date.now();
+				assert.equal(await api(`uuid_kill ${plain.uuid}`), '+OK\n');
+				await ev.wait(act('del-member', { 'Unique-ID': plain.uuid }, MINROOM),
+					{ from: m2, what: 'del-member for the plain member' });
+				await ev.wait(act('conference-destroy', {}, MINROOM),
+					{ from: m2, ms: 5000, what: 'conference-destroy: fewer than two remain' });
+				await hearsTone(mint, 2600, t0, 'the mintwo member goes on in its dialplan');
+				const r = await sippDone(mint.uac, 15000, 'the mintwo member');
+				assert.equal(r.code, 0, r.err + r.out);
+			} finally {
+				/* the room is gone, and its last events are in, before the next sub-test */
+				await hangUpAll(calls);
+				await ev.wait(act('conference-destroy', {}, MINROOM), { from: mark, ms: 5000,
+					what: 'cleanup: conference-destroy for 7706' }).catch(() => null);
+			}
+		}
+
+		await sub('mintwo, joining second: the room ends when fewer than two remain', T,
+			() => mintwo('plain'));
+
+		await sub('mintwo, joining first: the room ends when fewer than two remain once two '
+			+ 'were there (FreeSWITCH sets min 2 at the mintwo member\'s join)', T,
+		() => mintwo('mintwo'));
+
+		await sub('malformed data (conference @default): the call goes on past it, a log line, '
+			+ 'no room', T, async () => {
+			let M;
+			try {
+				const mark = ev.mark(), t0 = Date.now();
+				M = await dial('7805', 0);
+				await hearsTone(M, 2600, t0, 'the next playback after the failed conference');
+				const r = await sippDone(M.uac, 15000, 'the caller');
+				assert.equal(r.code, 0, r.err + r.out);
+				assert.equal(ev.all((e) => e['Conference-Name'] !== ROOM, mark).length, 0,
+					`no conference events: ${ev.all((e) => e['Conference-Name'] !== ROOM, mark)
+						.map((e) => `${e.Action} ${e['Conference-Name']}`)}`);
+				await until('the log names the bad data', () => {
+					const log = server.logText();
+					return { ok: /conference: bad data "@default"/.test(log),
+						info: log.split('\n').filter((l) => /conference/.test(l)).slice(-5).join(' | ') };
+				}, 5000);
+				assert.equal(await api('conference count'), '1', 'only 7701');
+			} finally {
+				if (M)
+					await hangUpAll([M]);
+			}
+		});
+
+		await sub('a missing profile (7705@nosuchprofile): the room is made with defaults, '
+			+ 'Conference-Profile-Name none', T, async () => {
+			let N;
+			try {
+				const mark = ev.mark();
+				N = await dial('7806', 0);
+				const cr = await ev.wait(act('conference-create', {}, '7705'),
+					{ from: mark, what: 'conference-create for 7705' });
+				assert.equal(cr['Conference-Profile-Name'], 'none');
+				const add = await ev.wait(act('add-member', { 'Unique-ID': N.uuid }, '7705'),
+					{ from: mark, what: 'add-member for 7705' });
+				assert.equal(add['Conference-Profile-Name'], 'none');
+				assert.equal(add['Energy-Level'], '0', 'the default energy-level, 0');
+				assert.equal(await api('conference 7705 list count'), '1');
+				assert.ok(/no profile nosuchprofile/.test(server.logText()), 'a log line');
+				const m2 = ev.mark();
+				assert.equal(await api(`uuid_kill ${N.uuid}`), '+OK\n');
+				await ev.wait(act('conference-destroy', {}, '7705'),
+					{ from: m2, what: 'conference-destroy for 7705' });
+			} finally {
+				if (N)
+					await hangUpAll([N]);
+			}
+		});
+
 		await sub('the last members hang up: del-member each, then conference-destroy', T,
 			async () => {
 				assert.ok(A && B, 'the members of the first sub-test');
@@ -1027,9 +1896,13 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			assert.equal(room[0]['Conference-Size'], '0', 'created empty');
 			assert.ok(first('conference-create') < first('add-member'),
 				'conference-create before the first add-member');
+			/* A came back from 7702 once per transfer into 7701 */
+			const returns = ev.all((e) => e.Action === 'transfer' && e['Member-ID'] === A.id &&
+				e['Conference-Name'] === ROOM2 && e['New-Conference-Name'] === ROOM, start).length;
 			for (const m of [A, B, C])
 				assert.equal(room.filter((e) => e.Action === 'add-member' &&
-					e['Unique-ID'] === m.uuid).length, 1, `one add-member for ${m.id}`);
+					e['Unique-ID'] === m.uuid).length, m === A ? 1 + returns : 1,
+				`add-members for ${m.id}`);
 			for (const m of [A, B])
 				assert.ok(room.some((e) => e.Action === 'start-talking' &&
 					e['Member-ID'] === m.id), `start-talking for ${m.id}`);
@@ -1040,5 +1913,21 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			assert.equal(room[room.length - 1].Action, 'conference-destroy', 'the last event');
 			const uuids = new Set(room.map((e) => e['Conference-Unique-ID']));
 			assert.equal(uuids.size, 1, `one Conference-Unique-ID: ${[...uuids]}`);
+		});
+
+		/* Last: a room this leaves behind would fail the teardown checks above. */
+		await sub('a caller who hangs up at the pin prompt of a room it made: the empty room '
+			+ 'ends (a dynamic room goes when count + ghosts is 0)', T, async () => {
+			const mark = ev.mark(), t0 = Date.now();
+			const H = await dial('7803', 0);
+			await ev.wait(act('conference-create', {}, '7703'),
+				{ from: mark, what: 'conference-create for 7703' });
+			await hearsTone(H, 2800, t0, 'H hears the pin prompt', 10000, 10);
+			assert.equal(await api(`uuid_kill ${H.uuid}`), '+OK\n');
+			const r = await sippDone(H.uac, 15000, 'H');
+			assert.equal(r.code, 0, r.err + r.out);
+			await ev.wait(act('conference-destroy', {}, '7703'),
+				{ from: mark, ms: 5000, what: 'conference-destroy for the empty 7703' });
+			assert.equal(await api('conference list'), '+OK No active conferences.\n');
 		});
 	});
