@@ -306,11 +306,12 @@ static int start(const struct options *o, struct config *cfg)
 		snprintf(err, sizeof(err), "core start-up failed: %s", strerror(rc));
 		goto out;
 	}
-	rc = dialplan_init(cfg, err, sizeof(err));
+	/* Before the dialplan: it checks that the applications it names exist. */
+	rc = conference_init(cfg, err, sizeof(err));
+	if (!rc)
+		rc = dialplan_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = config_on_reload(dialplan_reload);
-	if (!rc)
-		rc = conference_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = sipep_init(cfg, err, sizeof(err));
 	if (!rc)
