@@ -808,6 +808,34 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				assert.ok(rms(tail) > 1000, `at a useful level (${rms(tail)})`);
 			});
 
+		await sub('record to an unwritable path and to a full disk: an error, the room goes on',
+			T, async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				const bad = '/proc/no/such/dir/x.wav';
+				let mark = ev.mark();
+				const out = await api(`conference ${ROOM} record ${bad}`);
+				assert.ok(out.startsWith(`-ERR Cannot record to ${bad}: `), out);
+				const st = await ev.wait(act('start-recording', { Path: bad }),
+					{ from: mark, what: 'start-recording with an error' });
+				assert.equal(st.Error, 'File could not be opened for recording');
+				assert.equal(await api(`conference ${ROOM} chkrecord`),
+					'-ERR Conference is not being recorded.\n');
+				/* /dev/full takes the open and fails every write (ENOSPC). */
+				mark = ev.mark();
+				const full = await api(`conference ${ROOM} record /dev/full`);
+				if (full.startsWith('+OK')) {
+					const sp = await ev.wait(act('stop-recording', { Path: '/dev/full' }),
+						{ from: mark, ms: 15000, what: 'stop-recording after the write error' });
+					assert.ok(sp.Error, 'stop-recording says it failed');
+				} else {
+					assert.ok(full.startsWith('-ERR Cannot record to /dev/full'), full);
+				}
+				await until('the members still hear each other', () => {
+					const m = heard(C.phone);
+					return { ok: hears(m, 1000) && hears(m, 1400), info: show(m) };
+				});
+			});
+
 		let lockD = null;
 		await sub('lock: +OK <room> locked, a new caller hears the locked sound and is '
 			+ 'not let in; unlock', T, async () => {
