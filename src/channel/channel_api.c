@@ -82,12 +82,14 @@ static void orig_cmd_destructor(void *data)
 	mem_deref(oc->context);
 }
 
-/* originate's &app(): nothing follows the application, so the leg ends with it. */
+/*
+ * originate's &app(): nothing follows the application, so the leg ends with
+ * it - unless a transfer broke it off (ECANCELED): the dialplan has the leg now.
+ */
 static void one_shot_done(struct channel *ch, int err, void *arg)
 {
-	(void)err;
 	(void)arg;
-	if (channel_up(ch))
+	if (err != ECANCELED && channel_up(ch))
 		channel_hangup(ch, CAUSE_NORMAL_CLEARING);
 }
 

@@ -127,12 +127,14 @@ static void fire_bgdial(struct dial *d, enum hangup_cause cause, struct channel 
 	bus_fire(ev);
 }
 
-/* The new leg's only application: it hangs up when it leaves the room. */
+/*
+ * The new leg's only application: it hangs up when it leaves the room, unless
+ * a transfer broke it off (ECANCELED): the dialplan has the leg now.
+ */
 static void leg_done(struct channel *ch, int err, void *arg)
 {
-	(void)err;
 	(void)arg;
-	if (channel_up(ch))
+	if (err != ECANCELED && channel_up(ch))
 		channel_hangup(ch, CAUSE_NORMAL_CLEARING);
 }
 

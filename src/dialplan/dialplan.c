@@ -370,23 +370,31 @@ static void dp_router(struct channel *ch, void *arg)
 	struct dp_run *old = run_find(ch), *r = NULL;
 
 	(void)arg;
-	/* A transfer ends whatever the call was doing (park, echo, a bridge). */
+	/*
+	 * A transfer ends whatever the call was doing (park, echo, a bridge). What
+	 * ran may hang the channel up as it ends: then there is nothing to route.
+	 */
+	mem_ref(ch);
 	app_break(ch);
+	if (!channel_up(ch))
+		goto out;
 	if (old) {
 		mem_ref(old);
 		run_cancel(old, false);
 		run_unregister(old);
 		mem_deref(old);
 		if (!transfer_allowed(ch))
-			return;
+			goto out;
 	}
 	if (run_alloc(&r, ch, D.dp)) {
 		log_err("%s: cannot route: out of memory\n", channel_name(ch));
 		channel_hangup(ch, CAUSE_DESTINATION_OUT_OF_ORDER);
-		return;
+		goto out;
 	}
 	tmr_start(&r->kick, 0, run_kick, r);
 	mem_deref(r);         /* the registry keeps it */
+ out:
+	mem_deref(ch);
 }
 
 /* Applications that need the runner */
