@@ -124,7 +124,6 @@ struct conf_member {
 	bool kicked, joined, hold;
 	bool leaving;                       /* playing its last sound (kicked, locked) */
 	int vol_in, vol_out, energy;
-	unsigned cur_energy;
 	uint64_t join_us, last_talk_us;
 	char *kick_sound;
 	char *play_file;                    /* playing to this member */

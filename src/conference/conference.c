@@ -185,7 +185,7 @@ static void add_member_block(struct conference *conf, struct conf_member *m,
 	event_add_header(ev, "Member-Type", m->moderator ? "moderator" : "member");
 	event_add_header(ev, "Member-Ghost", tf(m->ghost));
 	event_add_headerf(ev, "Energy-Level", "%d", m->energy);
-	event_add_headerf(ev, "Current-Energy", "%u", m->cur_energy);
+	event_add_headerf(ev, "Current-Energy", "%u", m->ms ? media_mix_energy(m->ms) : 0);
 }
 
 int conf_event(struct conference *conf, struct conf_member *m, const char *action,
@@ -699,10 +699,10 @@ static void talk_h(struct media_stream *ms, bool talking, unsigned energy, void 
 	struct conference *conf = m->conf;
 
 	(void)ms;
+	(void)energy;             /* events read the latest frame's, media_mix_energy */
 	if (!conf)
 		return;
 	m->talking = talking;
-	m->cur_energy = energy;
 	if (talking)
 		m->last_talk_us = conf_now_us();
 	if (talking && !m->speak) {
