@@ -377,6 +377,13 @@ static int cmd_hupall(struct api_call *call, const char *args)
 			  cause_name(h.cause));
 }
 
+static int uuid_expand(const char *uuid, const char *in, char **outp)
+{
+	struct channel *ch = channel_find(uuid);
+
+	return ch ? channel_expand(ch, in, outp) : ENOENT;
+}
+
 int channel_api_init(void)
 {
 	static const struct api_def cmds[] = {
@@ -402,5 +409,6 @@ int channel_api_init(void)
 
 	if (err)
 		return err;
+	api_core_set_uuid_expand(uuid_expand);
 	return channel_show_init();
 }

@@ -254,20 +254,35 @@ static int cmd_global_setvar(struct api_call *call, const char *args)
 	return err ? err : api_printf(call, "+OK");
 }
 
+static api_uuid_expand_h *uuid_expand;
+
+void api_core_set_uuid_expand(api_uuid_expand_h *h)
+{
+	uuid_expand = h;
+}
+
 static int cmd_eval(struct api_call *call, const char *args)
 {
-	char *out = NULL;
-	int err;
+	char uuid[64] = "", *out = NULL;
+	int err = ENOENT;
 
 	if (!args)
 		return 0;
-	/* eval uuid:<uuid> <text> expands against a channel once channels exist. */
+	/* eval uuid:<uuid> <text>: the channel's variables; an unknown one, the globals. */
 	if (!strncmp(args, "uuid:", 5)) {
 		const char *sp = strchr(args, ' ');
+		size_t n = sp ? (size_t)(sp - args - 5) : strlen(args + 5);
 
+		if (n < sizeof(uuid)) {
+			memcpy(uuid, args + 5, n);
+			uuid[n] = '\0';
+		}
 		args = sp ? sp + 1 : "";
 	}
-	err = vars_expand(&out, args, NULL, NULL);
+	if (uuid[0] && uuid_expand)
+		err = uuid_expand(uuid, args, &out);
+	if (err == ENOENT)
+		err = vars_expand(&out, args, NULL, NULL);
 	if (!err)
 		err = api_printf(call, "%s", out);
 	mem_deref(out);

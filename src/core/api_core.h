@@ -11,6 +11,13 @@
 
 int api_core_init(void);
 
+/*
+ * `eval uuid:<uuid> <text>` expands with that channel's variables: the channel
+ * module provides the expansion (ENOENT: no such channel, then the globals).
+ */
+typedef int (api_uuid_expand_h)(const char *uuid, const char *in, char **outp);
+void api_core_set_uuid_expand(api_uuid_expand_h *h);
+
 /* How `show <table>` was asked for: delimited text (default), JSON or XML. */
 enum show_fmt { SHOW_DELIM, SHOW_JSON, SHOW_XML };
 

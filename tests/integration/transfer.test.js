@@ -49,5 +49,9 @@ test('uuid_transfer of an originated &park() leg', T, async (t) => {
 	server.assertAlive();
 	assert.equal(await api(c, `uuid_exists ${uuid}`), 'true');
 	assert.equal((await api(c, `uuid_getvar ${uuid} current_application`)).trim(), 'park');
+	/* eval uuid: expands with the channel's variables, an unknown uuid with the globals. */
+	assert.equal(await api(c, `eval uuid:${uuid} app=\${current_application}`), 'app=park');
+	assert.equal(await api(c, 'eval uuid:00000000-0000-0000-0000-000000000000 x\${current_application}y'),
+		'xy');
 	assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
 });
