@@ -33,3 +33,50 @@ test('a scripted console session', { skip: !h.cliAvailable() && 'confab-cli not 
 	assert.match(r.out, /^\d+$/m);
 	assert.doesNotMatch(r.out, /\x1b\[/, 'no escape codes when stdout is not a terminal');
 });
+
+/* Lines written one at a time, the output read as it comes. */
+function startCli(args) {
+	const p = spawn(h.CONFAB_CLI, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+	const s = { p, out: '', err: '', code: undefined };
+	p.stdout.on('data', (d) => { s.out += d; });
+	p.stderr.on('data', (d) => { s.err += d; });
+	s.closed = new Promise((resolve) => p.on('close', (code) => { s.code = code; resolve(code); }));
+	return s;
+}
+
+async function until(fn, ms, what) {
+	const deadline = Date.now() + ms;
+	while (Date.now() < deadline) {
+		if (fn())
+			return;
+		await h.sleep(50);
+	}
+	throw new Error(`${what}: not within ${ms} ms`);
+}
+
+test('/event shows events as they come, /noevents stops them', {
+	skip: !h.cliAvailable() && 'confab-cli not built', timeout: 30000 }, async (t) => {
+	const server = await h.startServer();
+	const c = await h.rawAuthed(server);
+	const s = startCli(['-H', h.HOST, '-P', String(server.port), '-p', 'ClueCon', '-q']);
+	t.after(async () => {
+		if (s.code === undefined)
+			s.p.kill('SIGKILL');
+		c.destroy();
+		await server.stop();
+	});
+	const fire = (n) => c.cmd(`sendevent CUSTOM\nEvent-Subclass: test::cli\nProbe: n${n}`);
+
+	s.p.stdin.write('/event plain CUSTOM test::cli\n');
+	await until(() => /\+OK event listener enabled plain/.test(s.out), 5000, 'the subscription');
+	await fire(1);
+	await until(() => /Probe: n1/.test(s.out), 5000, 'the event shown');
+	assert.match(s.out, /Event-Subclass: test::cli/);
+	s.p.stdin.write('/noevents\n');
+	await until(() => /\+OK no longer listening for events/.test(s.out), 5000, '/noevents');
+	await fire(2);
+	await h.sleep(500);
+	assert.doesNotMatch(s.out, /Probe: n2/, 'no event after /noevents');
+	s.p.stdin.end('/exit\n');
+	assert.equal(await h.within(s.closed, 5000), 0, s.err);
+});
