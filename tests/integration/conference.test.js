@@ -28,6 +28,7 @@ const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
 const { RtpPhone, goertzel, rms, ulawDecode, RATE } = require('./rtp');
+const { readWav, writeWav } = require('./wav');
 
 const T = { timeout: 60000 };
 const AUTH = { user: '1000', password: '1234' };
@@ -97,52 +98,6 @@ const DIALPLAN = `<include>
   </extension>
 </include>
 `;
-
-/* A mono 16-bit 8 kHz WAV of `hz`. */
-function writeWav(file, hz, secs) {
-	const n = Math.round(RATE * secs), b = Buffer.alloc(44 + 2 * n);
-	b.write('RIFF', 0, 'latin1');
-	b.writeUInt32LE(36 + 2 * n, 4);
-	b.write('WAVEfmt ', 8, 'latin1');
-	b.writeUInt32LE(16, 16);
-	b.writeUInt16LE(1, 20);
-	b.writeUInt16LE(1, 22);
-	b.writeUInt32LE(RATE, 24);
-	b.writeUInt32LE(RATE * 2, 28);
-	b.writeUInt16LE(2, 32);
-	b.writeUInt16LE(16, 34);
-	b.write('data', 36, 'latin1');
-	b.writeUInt32LE(2 * n, 40);
-	for (let i = 0; i < n; i++)
-		b.writeInt16LE(Math.round(10000 * Math.sin(2 * Math.PI * hz * i / RATE)), 44 + 2 * i);
-	fs.mkdirSync(path.dirname(file), { recursive: true });
-	fs.writeFileSync(file, b);
-}
-
-/* Samples of a 16-bit PCM WAV, checking the header agrees with the file. */
-function readWav(file) {
-	const b = fs.readFileSync(file);
-	assert.equal(b.toString('latin1', 0, 4), 'RIFF');
-	assert.equal(b.toString('latin1', 8, 12), 'WAVE');
-	assert.equal(b.readUInt32LE(4), b.length - 8, 'RIFF size matches the file');
-	let off = 12, fmt = null, data = null;
-	while (off + 8 <= b.length) {
-		const id = b.toString('latin1', off, off + 4), len = b.readUInt32LE(off + 4);
-		if (id === 'fmt ')
-			fmt = { format: b.readUInt16LE(off + 8), channels: b.readUInt16LE(off + 10),
-				rate: b.readUInt32LE(off + 12), bits: b.readUInt16LE(off + 22) };
-		if (id === 'data') {
-			assert.ok(off + 8 + len <= b.length, 'data chunk inside the file');
-			data = b.subarray(off + 8, off + 8 + len);
-		}
-		off += 8 + len + (len & 1);
-	}
-	assert.ok(fmt && data, 'fmt and data chunks');
-	const samples = [];
-	for (let i = 0; i + 1 < data.length; i += 2)
-		samples.push(data.readInt16LE(i));
-	return { fmt, samples };
-}
 
 /* What a phone heard over the last `ms`: sample count, RMS, tone powers. */
 function heard(phone, ms = 600) {
@@ -448,10 +403,10 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		/* Test prompts in the shipped profile's sound paths (sound_prefix/conference/...). */
 		const prefix = (await api('global_getvar sound_prefix')).trim();
 		assert.ok(prefix.startsWith('/'), `sound_prefix is a directory: ${prefix}`);
-		writeWav(path.join(prefix, 'conference', 'conf-locked.wav'), 2200, 1.0);
-		writeWav(path.join(prefix, 'conference', 'conf-kicked.wav'), 1800, 0.8);
-		writeWav(path.join(prefix, 'conference', 'conf-pin.wav'), 2800, 0.6);
-		writeWav(path.join(prefix, 'conference', 'conf-bad-pin.wav'), 1300, 0.6);
+		writeWav(path.join(prefix, 'conference', 'conf-locked.wav'), RATE, 2200, 1.0, 10000);
+		writeWav(path.join(prefix, 'conference', 'conf-kicked.wav'), RATE, 1800, 0.8, 10000);
+		writeWav(path.join(prefix, 'conference', 'conf-pin.wav'), RATE, 2800, 0.6, 10000);
+		writeWav(path.join(prefix, 'conference', 'conf-bad-pin.wav'), RATE, 1300, 0.6, 10000);
 		const domain = (await api('global_getvar domain')).trim();
 		assert.ok(domain && !domain.startsWith('-ERR'), `the directory domain: ${domain}`);
 
