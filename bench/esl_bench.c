@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include "proc.h"
 
 #define MAX_SUBS 256
 #define WINDOW   512          /* sendevents in flight */
@@ -34,28 +35,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void send_all(int fd, const char *s, size_t n)
@@ -187,7 +166,7 @@ int main(int argc, char **argv)
 	open_conn(&prod, argv[1], port, argv[3]);
 
 	t0 = now_s();
-	c0 = cpu_s(pid);
+	c0 = proc_cpu_s(pid);
 	deadline = t0 + secs;
 	while (now_s() < deadline) {
 		struct pollfd p[MAX_SUBS + 1];
@@ -214,7 +193,7 @@ int main(int argc, char **argv)
 			read_some(&prod);
 	}
 	t1 = now_s();
-	c1 = cpu_s(pid);
+	c1 = proc_cpu_s(pid);
 	for (i = 0; i < nsubs; i++) {
 		if (subs[i].events < min_ev)
 			min_ev = subs[i].events;

@@ -39,6 +39,7 @@
 #include "core/loop.h"
 #include "media/g711.h"
 #include "media/media.h"
+#include "proc.h"
 
 #define PHONES     16
 #define SLICES     4          /* the phones' sends spread over the 20 ms */
@@ -86,26 +87,6 @@ static double clock_s(clockid_t c)
 
 	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Busy, softirq and total jiffies of the whole machine (/proc/stat). */
-static void machine_jiffies(double *busy, double *softirq, double *total)
-{
-	unsigned long long v[10] = {0};
-	FILE *f = fopen("/proc/stat", "r");
-	unsigned i;
-
-	*busy = *softirq = *total = 0;
-	if (!f)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) >= 8) {
-		for (i = 0; i < 8; i++)
-			*total += (double)v[i];
-		*busy = *total - (double)v[3] - (double)v[4];
-		*softirq = (double)v[6];
-	}
-	fclose(f);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -279,7 +260,7 @@ static void report(void)
 	double busy, softirq, total;
 	unsigned i;
 
-	machine_jiffies(&busy, &softirq, &total);
+	proc_machine(&busy, &softirq, &total);
 	media_tick_stats(&ts);
 	sum_stats(&st);
 	if (B.room_size) {
@@ -338,7 +319,7 @@ static void phase(void *arg)
 		media_tick_stats_reset();
 		B.t0 = now_s();
 		B.cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-		machine_jiffies(&B.busy0, &B.softirq0, &B.total0);
+		proc_machine(&B.busy0, &B.softirq0, &B.total0);
 		B.sent0 = atomic_load(&B.g.sent);
 		B.recv0 = atomic_load(&B.g.received);
 		sum_stats(&B.st0);

@@ -47,6 +47,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include "proc.h"
 
 #define MAX_SOCKS   256
 #define MAX_THREADS 2
@@ -119,64 +120,6 @@ static double thread_cpu_s(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double proc_cpu_s(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* busy and total jiffies of the whole machine */
-static void machine(unsigned long long *busy, unsigned long long *total)
-{
-	unsigned long long v[10] = {0};
-	FILE *f = fopen("/proc/stat", "r");
-	int i;
-
-	*busy = *total = 0;
-	if (!f)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) >= 8) {
-		for (i = 0; i < 8; i++)
-			*total += v[i];
-		*busy = *total - v[3] - v[4];
-	}
-	fclose(f);
-}
-
-static long rss_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static void hist_add(struct hist *h, int64_t us)
@@ -629,7 +572,7 @@ int main(int argc, char **argv)
 {
 	unsigned secs, warm = 5, i;
 	int pid = 0, opt;
-	unsigned long long b0, t0, b1, t1;
+	double b0, t0, b1, t1, sq;
 	double c0 = 0, c1 = 0, w0, w1, gen0, gen1;
 	struct rusage ru;
 	struct hist lat = {0}, iat = {0}, late = {0};
@@ -680,7 +623,7 @@ int main(int argc, char **argv)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	if (pid)
 		c0 = proc_cpu_s(pid);
-	machine(&b0, &t0);
+	proc_machine(&b0, &sq, &t0);
 	w0 = (double)now_ns() / 1e9;
 	atomic_store(&G.phase, 1);
 	sleep(secs);
@@ -688,9 +631,9 @@ int main(int argc, char **argv)
 	w1 = (double)now_ns() / 1e9;
 	if (pid) {
 		c1 = proc_cpu_s(pid);
-		rss = rss_kb(pid);
+		rss = proc_rss_kb(pid);
 	}
-	machine(&b1, &t1);
+	proc_machine(&b1, &sq, &t1);
 	getrusage(RUSAGE_SELF, &ru);
 	gen1 = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -765,7 +708,7 @@ int main(int argc, char **argv)
 			printf("server_rss_kb             %ld\n", rss);
 		}
 		printf("machine_busy_pct          %.1f\n",
-		       t1 > t0 ? 100.0 * (double)(b1 - b0) / (double)(t1 - t0) : 0);
+		       t1 > t0 ? 100.0 * (b1 - b0) / (t1 - t0) : 0);
 	}
 	return 0;
 }
