@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 build_pkgs=(build-essential cmake pkg-config libre-dev liblua5.4-dev libexpat1-dev
             libjansson-dev libedit-dev libpcre2-dev libsndfile1-dev
+            libsqlite3-dev libpq-dev
             espeak-ng sox)
 test_pkgs=(nodejs npm sip-tester baresip python3)
 

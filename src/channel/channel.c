@@ -392,12 +392,17 @@ static const char *profile_field(const struct channel *ch, const char *name)
 	return NULL;
 }
 
+const char *channel_var_lookup(const struct channel *ch, const char *name)
+{
+	const char *v = channel_var(ch, name);
+
+	return v ? v : profile_field(ch, name);
+}
+
 static const char *expand_lookup(const char *name, void *arg, char **tmp)
 {
-	const char *v = channel_var(arg, name);
-
 	(void)tmp;
-	return v ? v : profile_field(arg, name);
+	return channel_var_lookup(arg, name);
 }
 
 int channel_expand(struct channel *ch, const char *in, char **outp)

@@ -101,6 +101,8 @@ int  channel_var_setf(struct channel *ch, const char *name, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 const char *channel_var(const struct channel *ch, const char *name);
 bool channel_var_true(const struct channel *ch, const char *name);
+/* A variable, else the caller-profile field of that name ("ani", "destination_number"). */
+const char *channel_var_lookup(const struct channel *ch, const char *name);
 /* Every variable in insertion order; the handler must not change variables. */
 typedef void (channel_var_h)(const char *name, const char *value, void *arg);
 void channel_var_foreach(const struct channel *ch, channel_var_h *h, void *arg);

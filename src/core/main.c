@@ -29,6 +29,7 @@
 #include "core/vars.h"
 #include "dialplan/app.h"
 #include "dialplan/dialplan.h"
+#include "lua/script.h"
 #include "esl/esl.h"
 #include "esl/esl_outbound.h"
 #include "event/bus.h"
@@ -309,6 +310,8 @@ static int start(const struct options *o, struct config *cfg)
 	/* Before the dialplan: it checks that the applications it names exist. */
 	rc = conference_init(cfg, err, sizeof(err));
 	if (!rc)
+		rc = script_init(cfg, err, sizeof(err));
+	if (!rc)
 		rc = dialplan_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = config_on_reload(dialplan_reload);
@@ -381,9 +384,11 @@ int main(int argc, char **argv)
 	if (stop_signal)
 		log_notice("signal %d received, shutting down\n", (int)stop_signal);
 	status_fire_shutdown();
+	script_close();
 	channel_close();
 	esl_stop();
  out:
+	script_close();
 	conference_close();
 	dialplan_close();
 	sipep_close();

@@ -185,6 +185,21 @@ int event_add_headerf(struct event *ev, const char *name, const char *fmt, ...)
 	return err;
 }
 
+int event_add_header_top(struct event *ev, const char *name, const char *value)
+{
+	size_t before = ev ? ev->nhdrs : 0;
+	struct event_hdr h;
+	int err;
+
+	err = event_add_header(ev, name, value);
+	if (err || ev->nhdrs == before)
+		return err;
+	h = ev->hdrs[before];
+	memmove(&ev->hdrs[1], &ev->hdrs[0], before * sizeof(*ev->hdrs));
+	ev->hdrs[0] = h;
+	return 0;
+}
+
 unsigned event_del_header(struct event *ev, const char *name)
 {
 	size_t i = 0;
@@ -338,6 +353,32 @@ int event_alloc_bare(struct event **evp, enum event_id id)
 	atomic_init(&ev->refs, 1);
 	ev->id = id;
 	*evp = ev;
+	return 0;
+}
+
+int event_dup(struct event **dupp, const struct event *ev)
+{
+	struct event *d;
+	size_t i;
+	int err;
+
+	if (!dupp || !ev)
+		return EINVAL;
+	err = event_alloc_bare(&d, ev->id);
+	if (err)
+		return err;
+	d->seq = ev->seq;
+	err = event_set_subclass(d, ev->subclass);
+	for (i = 0; !err && i < ev->nhdrs; i++)
+		err = event_add_header_len(d, ev->hdrs[i].name, strlen(ev->hdrs[i].name),
+					   ev->hdrs[i].value, ev->hdrs[i].vlen);
+	if (!err)
+		err = event_set_body(d, ev->body, ev->body_len);
+	if (err) {
+		event_deref(d);
+		return err;
+	}
+	*dupp = d;
 	return 0;
 }
 

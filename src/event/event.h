@@ -76,6 +76,13 @@ int  event_add_common_at(struct event *ev, const char *file, const char *func,
 			 unsigned line);
 #define event_add_common(ev) event_add_common_at((ev), __FILE__, __func__, __LINE__)
 
+/*
+ * A new, unfired event with ev's id, subclass, sequence, headers (in order) and
+ * body; ev may be fired (it is only read). How a fired event is changed or
+ * fired again.
+ */
+int  event_dup(struct event **dupp, const struct event *ev);
+
 struct event *event_ref(struct event *ev);
 /* Drops one reference; always returns NULL so callers can write p = event_deref(p). */
 struct event *event_deref(struct event *ev);
@@ -89,6 +96,8 @@ int  event_add_headerf(struct event *ev, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int  event_add_header_len(struct event *ev, const char *name, size_t nlen,
 			  const char *value, size_t vlen);
+/* Insert before every other header (FreeSWITCH's SWITCH_STACK_TOP); same rules. */
+int  event_add_header_top(struct event *ev, const char *name, const char *value);
 /* Replace the first header of that name, or append it. */
 int  event_set_header(struct event *ev, const char *name, const char *value);
 /* Remove every header of that name. Returns the number removed. */

@@ -193,6 +193,54 @@ static void test_headers(void)
 	CHECK_INT(event_alloc(&ev, EVENT_API, "not::allowed"), EINVAL);
 }
 
+/* A copy to change or fire again: everything but the cache, in order. */
+static void test_dup_and_top(void)
+{
+	struct event *ev = NULL, *d = NULL;
+	const char *name, *value;
+	char *a, *b;
+	size_t i;
+
+	CHECK_INT(event_alloc(&ev, EVENT_CUSTOM, "my::dup"), 0);
+	CHECK_INT(event_add_header(ev, "Foo", "1"), 0);
+	CHECK_INT(event_add_header(ev, "Foo", "2"), 0);
+	CHECK_INT(event_set_body(ev, "body", 4), 0);
+	CHECK(event_serialized(ev, EVENT_FMT_PLAIN, NULL) != NULL);
+	CHECK_INT(event_dup(&d, ev), 0);
+	CHECK(d != NULL && d != ev);
+	CHECK_INT(event_get_id(d), EVENT_CUSTOM);
+	CHECK_STR(event_get_subclass(d), "my::dup");
+	CHECK_INT(event_sequence(d), event_sequence(ev));
+	CHECK_INT(event_header_count(d), event_header_count(ev));
+	for (i = 0; i < event_header_count(ev); i++) {
+		const char *dn, *dv;
+
+		event_header_at(ev, i, &name, &value);
+		event_header_at(d, i, &dn, &dv);
+		CHECK_STR(dn, name);
+		CHECK_STR(dv, value);
+	}
+	a = ser(ev, EVENT_FMT_JSON);
+	b = ser(d, EVENT_FMT_JSON);
+	CHECK_STR(b, a);
+	mem_deref(a);
+	mem_deref(b);
+
+	/* The copy is separate: changing it leaves the original as it was. */
+	CHECK_INT(event_add_header_top(d, "priority", "HIGH"), 0);
+	event_header_at(d, 0, &name, &value);
+	CHECK_STR(name, "priority");
+	CHECK_STR(value, "HIGH");
+	event_header_at(d, 1, &name, NULL);
+	CHECK_STR(name, "Event-Subclass");
+	CHECK(event_header(ev, "priority") == NULL);
+	CHECK_INT(event_add_header_top(d, "Empty", ""), 0);
+	CHECK(event_header(d, "Empty") == NULL);
+	CHECK_INT(event_dup(NULL, ev), EINVAL);
+	event_deref(d);
+	event_deref(ev);
+}
+
 static void test_names(void)
 {
 	enum event_id id;
@@ -243,6 +291,7 @@ int main(void)
 	test_plain_without_body_ends_in_blank_line();
 	test_urlencode();
 	test_headers();
+	test_dup_and_top();
 	test_names();
 	test_json_roundtrip();
 	test_serialized_cache();

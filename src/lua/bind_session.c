@@ -1,0 +1,1189 @@
+/*
+ * bind_session.c - freeswitch.Session, the `session` global and
+ * freeswitch.bridge (spec/lua.md 7).
+ *
+ * A session object wraps a channel (a reference) and watches it: digits are
+ * queued for getDigits and the input callback, a hangup arms the hangup hook.
+ * Methods that take time (execute, sleep, streamFile, getDigits, originating
+ * constructors, bridge) start an operation and wait for it (script_wait); the
+ * resume handler runs inside the script again, so the input callback is
+ * called from there, and may decide to stop what is playing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re.h>
+#include "channel/bridge.h"
+#include "channel/channel.h"
+#include "channel/originate.h"
+#include "core/log.h"
+#include "core/vars.h"
+#include "dialplan/app.h"
+#include "lua/lua_int.h"
+#include "media/play.h"
+
+#define SESSION_MT "confab.Session"
+
+enum {
+	DTMF_MAX          = 128,     /* digits queued for the script */
+	ORIGINATE_TIMEOUT = 60,      /* s, as mod_lua's constructor */
+};
+
+struct lsession {
+	struct script *s;
+	struct channel *ch;          /* a reference; NULL: empty or failed */
+	struct channel_watch *watch;
+	char dtmf[DTMF_MAX + 1];
+	size_t ndtmf;
+	bool autohangup;
+	enum hangup_cause cause;     /* of the failed originate or the hangup seen */
+	char *hook_fn, *hook_arg;
+	bool hook_due, hook_ran;
+	const char *hook_why;        /* "hangup" or "transfer" */
+	char *cb_fn, *cb_arg;
+	struct sop *op;              /* what the run waits for, if on this session */
+};
+
+/* An operation the run waits for. Reference-counted: the module running it may
+ * outlive the wait (an application still running at shutdown). */
+enum sop_kind { SOP_APP, SOP_SLEEP, SOP_PLAY, SOP_DIGITS, SOP_ORIGINATE, SOP_ANSWER,
+		SOP_BRIDGE };
+
+struct sop {
+	enum sop_kind kind;
+	struct script *s;
+	struct lsession *ss;         /* NULL for waits not on one session */
+	bool cancelled;              /* the run went away: touch nothing of it */
+	bool done;
+	int result;
+	int ud;                      /* stack index of the object to return */
+	struct tmr tmr, tmr_abs;
+	/* SOP_APP */
+	char *result_var;            /* push this variable's value when done */
+	/* SOP_DIGITS */
+	char digits[DTMF_MAX + 1];
+	size_t ndigits, max;
+	char terms[32];
+	unsigned timeout_ms, inter_ms;
+	/* SOP_ORIGINATE */
+	struct originate *orig;
+	struct channel *leg;
+	enum hangup_cause cause;
+	/* SOP_ANSWER */
+	struct channel_watch *other_watch;
+	/* SOP_BRIDGE */
+	struct bridge *br;
+};
+
+static void sop_destructor(void *data)
+{
+	struct sop *op = data;
+
+	tmr_cancel(&op->tmr);
+	tmr_cancel(&op->tmr_abs);
+	mem_deref(op->result_var);
+	mem_deref(op->orig);
+	mem_deref(op->leg);
+	mem_deref(op->other_watch);
+	mem_deref(op->br);
+}
+
+static struct sop *sop_alloc(lua_State *L, struct lsession *ss, enum sop_kind kind)
+{
+	struct sop *op = mem_zalloc(sizeof(*op), sop_destructor);
+
+	if (!op) {
+		luaL_error(L, "session: out of memory");
+		return NULL;
+	}
+	op->kind = kind;
+	op->s = script_of(L);
+	op->ss = ss;
+	tmr_init(&op->tmr);
+	tmr_init(&op->tmr_abs);
+	return op;
+}
+
+static void sop_wake(struct sop *op)
+{
+	if (!op->cancelled)
+		script_wake(op->s);
+}
+
+/* The run is torn down while waiting: stop what can be stopped. */
+static void sop_cancel(void *data)
+{
+	struct sop *op = data;
+
+	op->cancelled = true;
+	if (op->ss && op->ss->op == op)
+		op->ss->op = NULL;
+	if (op->kind == SOP_PLAY && op->ss && op->ss->ch && !op->done)
+		media_play_stop(channel_media(op->ss->ch));
+	op->orig = mem_deref(op->orig);
+	op->br = mem_deref(op->br);
+	op->other_watch = mem_deref(op->other_watch);
+	tmr_cancel(&op->tmr);
+	tmr_cancel(&op->tmr_abs);
+	mem_deref(op);
+}
+
+/* Finished waiting: the session forgets the operation, the caller pushes. */
+static void sop_end(struct sop *op)
+{
+	if (op->ss && op->ss->op == op)
+		op->ss->op = NULL;
+	tmr_cancel(&op->tmr);
+	tmr_cancel(&op->tmr_abs);
+}
+
+static struct lsession *check_session(lua_State *L, int idx)
+{
+	struct lsession **ssp = luaL_checkudata(L, idx, SESSION_MT);
+
+	if (!*ssp)
+		luaL_error(L, "session: the object was destroyed");
+	return *ssp;
+}
+
+static bool sess_up(const struct lsession *ss)
+{
+	return ss->ch && channel_up(ss->ch);
+}
+
+static void session_watch(struct channel *ch, enum channel_note note, const char *data,
+			  void *arg)
+{
+	struct lsession *ss = arg;
+
+	switch (note) {
+	case CHANNEL_NOTE_DTMF:
+		if (data && *data && ss->ndtmf < DTMF_MAX) {
+			ss->dtmf[ss->ndtmf++] = *data;
+			ss->dtmf[ss->ndtmf] = '\0';
+		}
+		break;
+	case CHANNEL_NOTE_HANGUP:
+		ss->cause = channel_cause(ch);
+		if (ss->hook_fn && !ss->hook_ran) {
+			ss->hook_due = true;
+			ss->hook_why = "hangup";
+		}
+		break;
+	default:
+		break;
+	}
+	if (ss->op)
+		sop_wake(ss->op);
+}
+
+static void lsession_destructor(void *data)
+{
+	struct lsession *ss = data;
+
+	ss->watch = mem_deref(ss->watch);
+	if (ss->ch && ss->autohangup && channel_up(ss->ch))
+		channel_hangup(ss->ch, CAUSE_NORMAL_CLEARING);
+	mem_deref(ss->ch);
+	mem_deref(ss->hook_fn);
+	mem_deref(ss->hook_arg);
+	mem_deref(ss->cb_fn);
+	mem_deref(ss->cb_arg);
+}
+
+static int attach(struct lsession *ss, struct channel *ch)
+{
+	ss->watch = mem_deref(ss->watch);
+	ss->ch = mem_deref(ss->ch);
+	if (!ch)
+		return 0;
+	ss->ch = mem_ref(ch);
+	return channel_watch(&ss->watch, ch, session_watch, ss);
+}
+
+static struct lsession *push_new(lua_State *L)
+{
+	struct lsession **ssp = lua_newuserdatauv(L, sizeof(*ssp), 0);
+
+	*ssp = NULL;
+	luaL_setmetatable(L, SESSION_MT);
+	*ssp = mem_zalloc(sizeof(**ssp), lsession_destructor);
+	if (!*ssp)
+		luaL_error(L, "session: out of memory");
+	(*ssp)->s = script_of(L);
+	return *ssp;
+}
+
+void script_push_session(lua_State *L, struct channel *ch)
+{
+	struct lsession *ss = push_new(L);
+
+	if (attach(ss, ch))
+		log_err("lua: %s: cannot watch the channel\n", channel_name(ch));
+}
+
+static int session_gc(lua_State *L)
+{
+	struct lsession **ssp = luaL_checkudata(L, 1, SESSION_MT);
+
+	*ssp = mem_deref(*ssp);
+	return 0;
+}
+
+/*
+ * The hangup hook runs the next time the script calls into its session, as
+ * mod_lua does: on_hangup(session, "hangup"|"transfer" [, arg]). "exit" or
+ * "die" ends the script.
+ */
+static void run_hook(lua_State *L, struct lsession *ss, int sidx)
+{
+	const char *ret;
+	int nargs = 2;
+
+	if (!ss->hook_due || ss->hook_ran)
+		return;
+	ss->hook_due = false;
+	ss->hook_ran = true;
+	lua_getglobal(L, ss->hook_fn);
+	if (!lua_isfunction(L, -1)) {
+		log_err("lua: %s: hangup hook '%s' is not a function\n",
+			script_name(ss->s), ss->hook_fn);
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushvalue(L, sidx);
+	lua_pushstring(L, ss->hook_why ? ss->hook_why : "hangup");
+	if (ss->hook_arg) {
+		lua_getglobal(L, ss->hook_arg);
+		nargs++;
+	}
+	if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
+		log_err("lua: %s: hangup hook: %s\n", script_name(ss->s),
+			lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return;
+	}
+	ret = lua_tostring(L, -1);
+	if (ret && ss->ch)
+		channel_var_set(ss->ch, "lua_hangup_hook_return_val", ret);
+	if (ret && (!strcasecmp(ret, "exit") || !strcasecmp(ret, "die"))) {
+		lua_pop(L, 1);
+		luaL_error(L, "hangup hook returned '%s': script ended", ret);
+	}
+	lua_pop(L, 1);
+}
+
+/* File-control replies keep playing; anything else but "true" stops. */
+static bool cb_says_stop(const char *ret)
+{
+	static const char *const go_on[] = {"", "true", "undefined", "pause", "restart",
+					    "truncate"};
+	size_t i;
+
+	if (!ret)
+		return false;
+	for (i = 0; i < sizeof(go_on) / sizeof(go_on[0]); i++) {
+		if (!strcasecmp(ret, go_on[i]))
+			return false;
+	}
+	return strncasecmp(ret, "speed:", 6) && strncasecmp(ret, "volume:", 7) &&
+	       strncasecmp(ret, "seek:", 5);
+}
+
+/*
+ * Hand the queued digits to the input callback, one by one. True when it
+ * said to stop. A callback that fails counts as "SCRIPT_ERROR": stop.
+ */
+static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
+{
+	while (ss->cb_fn && ss->ndtmf) {
+		char digit[2] = {ss->dtmf[0], '\0'};
+		int nargs = 3;
+		bool stop;
+
+		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
+		lua_getglobal(L, ss->cb_fn);
+		if (!lua_isfunction(L, -1)) {
+			log_err("lua: %s: input callback '%s' is not a function\n",
+				script_name(ss->s), ss->cb_fn);
+			lua_pop(L, 1);
+			return false;
+		}
+		lua_pushvalue(L, sidx);
+		lua_pushstring(L, "dtmf");
+		lua_createtable(L, 0, 2);
+		lua_pushstring(L, digit);
+		lua_setfield(L, -2, "digit");
+		lua_pushinteger(L, 100);
+		lua_setfield(L, -2, "duration");
+		if (ss->cb_arg) {
+			lua_getglobal(L, ss->cb_arg);
+			nargs++;
+		}
+		if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
+			log_err("lua: %s: input callback: %s\n", script_name(ss->s),
+				lua_tostring(L, -1));
+			lua_pop(L, 1);
+			return true;
+		}
+		stop = cb_says_stop(lua_tostring(L, -1));
+		lua_pop(L, 1);
+		if (stop)
+			return true;
+	}
+	return false;
+}
+
+/* ---- answer, hangup, state -------------------------------------------------- */
+
+static int s_answer(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	run_hook(L, ss, 1);
+	lua_pushinteger(L, sess_up(ss) ? channel_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
+	return 1;
+}
+
+static int s_pre_answer(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	run_hook(L, ss, 1);
+	lua_pushinteger(L, sess_up(ss) ? channel_pre_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
+	return 1;
+}
+
+static int s_answered(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	lua_pushboolean(L, ss->ch && channel_answered(ss->ch));
+	return 1;
+}
+
+static int s_media_ready(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	lua_pushboolean(L, sess_up(ss) && channel_media(ss->ch) != NULL);
+	return 1;
+}
+
+static int s_bridged(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	lua_pushboolean(L, sess_up(ss) && channel_state(ss->ch) == CS_EXCHANGE_MEDIA);
+	return 1;
+}
+
+static int s_ready(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	run_hook(L, ss, 1);
+	lua_pushboolean(L, sess_up(ss));
+	return 1;
+}
+
+static int s_hangup(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *name = script_optstring(L, 2, "normal_clearing");
+	enum hangup_cause cause;
+
+	if (cause_parse(name, &cause))
+		cause = CAUSE_NORMAL_CLEARING;
+	if (sess_up(ss))
+		channel_hangup(ss->ch, cause);
+	run_hook(L, ss, 1);
+	return 0;
+}
+
+static int s_hangup_cause(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	enum hangup_cause cause = ss->cause;
+
+	if (ss->ch && !channel_up(ss->ch))
+		cause = channel_cause(ss->ch);
+	lua_pushstring(L, cause_name(cause));
+	return 1;
+}
+
+static int s_hangup_state(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	run_hook(L, ss, 1);
+	return 0;
+}
+
+static int s_get_state(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	lua_pushstring(L, ss->ch ? channel_state_name(channel_state(ss->ch)) : "ERROR");
+	return 1;
+}
+
+static int s_get_uuid(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	lua_pushstring(L, ss->ch ? channel_uuid(ss->ch) : "uninitialized");
+	return 1;
+}
+
+/* ---- variables ------------------------------------------------------------- */
+
+/* Channel variable, caller-profile field, then global, as switch_channel does. */
+static int s_get_variable(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	const char *v = ss->ch ? channel_var_lookup(ss->ch, name) : NULL;
+	char *g;
+
+	if (v) {
+		lua_pushstring(L, v);
+		return 1;
+	}
+	g = ss->ch ? vars_global_dup(name) : NULL;
+	if (g)
+		lua_pushstring(L, g);
+	else
+		lua_pushnil(L);
+	mem_deref(g);
+	return 1;
+}
+
+static int s_set_variable(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	const char *value = script_optstring(L, 3, NULL);
+
+	if (ss->ch)
+		channel_var_set(ss->ch, name, value);
+	return 0;
+}
+
+/* ---- applications ------------------------------------------------------------ */
+
+static void app_op_done(struct channel *ch, int err, void *arg)
+{
+	struct sop *op = arg;
+
+	op->done = true;
+	op->result = err;
+	sop_wake(op);
+	mem_deref(op);               /* the application's reference */
+}
+
+static int app_op_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	int n = 0;
+
+	sop_end(op);
+	if (op->result_var) {
+		const char *v = op->ss && op->ss->ch ? channel_var(op->ss->ch, op->result_var)
+						   : NULL;
+
+		lua_pushstring(L, v ? v : "");
+		n = 1;
+	}
+	mem_deref(op);
+	return n;
+}
+
+/*
+ * Run an application on the session's channel and wait for it. With
+ * result_var, the method returns that variable's value afterwards.
+ */
+static int run_app(lua_State *L, struct lsession *ss, const char *app, const char *data,
+		   const char *result_var)
+{
+	struct sop *op;
+	int err;
+
+	run_hook(L, ss, 1);
+	if (!sess_up(ss)) {
+		if (result_var)
+			lua_pushstring(L, "");
+		return result_var ? 1 : 0;
+	}
+	op = sop_alloc(L, ss, SOP_APP);
+	if (result_var && str_dup(&op->result_var, result_var)) {
+		mem_deref(op);
+		return luaL_error(L, "session: out of memory");
+	}
+	if (!script_can_wait(L)) {
+		mem_deref(op);
+		return luaL_error(L, "session:execute: cannot wait here");
+	}
+	mem_ref(op);                 /* held by the application until it completes */
+	err = app_execute(ss->ch, app, data, NULL, app_op_done, op);
+	if (err && !op->done) {
+		/* Refused before it ran: nothing will call app_op_done. */
+		mem_deref(op);
+		op->done = true;
+	}
+	ss->op = op->done ? NULL : op;
+	return script_wait(L, app_op_resume, sop_cancel, op);
+}
+
+static int s_execute(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *app = luaL_checkstring(L, 2);
+	const char *data = script_optstring(L, 3, "");
+
+	return run_app(L, ss, app, data, NULL);
+}
+
+/* read(min, max, prompt, timeout, terminators [, digit_timeout]) */
+static int s_read(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	lua_Integer min = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
+	const char *file = luaL_checkstring(L, 4);
+	lua_Integer timeout = luaL_checkinteger(L, 5);
+	const char *terms = luaL_checkstring(L, 6);
+	lua_Integer dto = luaL_optinteger(L, 7, timeout);
+	const char *args = lua_pushfstring(L, "%I %I '%s' lua_read_digits %I '%s' %I", min,
+					   max, file, timeout, *terms ? terms : "none", dto);
+
+	return run_app(L, ss, "read", args, "lua_read_digits");
+}
+
+/*
+ * playAndGetDigits(min, max, tries, timeout, terminators, file, invalid_file,
+ * regex [, var_name [, digit_timeout [, transfer_on_failure]]])
+ */
+static int s_play_and_get_digits(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	lua_Integer min = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
+	lua_Integer tries = luaL_checkinteger(L, 4), timeout = luaL_checkinteger(L, 5);
+	const char *terms = luaL_checkstring(L, 6), *file = luaL_checkstring(L, 7);
+	const char *invalid = luaL_checkstring(L, 8), *regex = luaL_checkstring(L, 9);
+	const char *var = script_optstring(L, 10, NULL);
+	lua_Integer dto = luaL_optinteger(L, 11, timeout);
+	const char *tof = script_optstring(L, 12, NULL);
+	const char *args;
+
+	if (!var || !*var)
+		var = "lua_pagd_digits";
+	args = lua_pushfstring(L, "%I %I %I %I '%s' '%s' '%s' %s '%s' %I%s%s", min, max,
+			       tries, timeout, *terms ? terms : "none", file,
+			       *invalid ? invalid : "silence_stream://0", var,
+			       *regex ? regex : ".*", dto, tof ? " " : "", tof ? tof : "");
+	return run_app(L, ss, "play_and_get_digits", args, var);
+}
+
+/* recordFile(file [, time_limit_s [, silence_thresh [, silence_hits]]]) */
+static int s_record_file(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *file = luaL_checkstring(L, 2);
+	lua_Integer limit = luaL_optinteger(L, 3, 0);
+	lua_Integer thresh = luaL_optinteger(L, 4, 0), hits = luaL_optinteger(L, 5, 0);
+	const char *args = lua_pushfstring(L, "%s %I %I %I", file, limit, thresh, hits);
+
+	run_app(L, ss, "record", args, NULL);
+	lua_pushinteger(L, 1);
+	return 1;
+}
+
+static int s_transfer(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *exten = luaL_checkstring(L, 2);
+	const char *dialplan = script_optstring(L, 3, NULL);
+	const char *context = script_optstring(L, 4, NULL);
+
+	if (!sess_up(ss)) {
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	if (ss->hook_fn && !ss->hook_ran) {
+		ss->hook_due = true;
+		ss->hook_why = "transfer";
+	}
+	/* The dialplan has the leg now: the object no longer hangs it up. */
+	ss->autohangup = false;
+	channel_transfer(ss->ch, exten, dialplan, context);
+	lua_pushinteger(L, 1);
+	return 1;
+}
+
+/* ---- sleep, streamFile, getDigits -------------------------------------------- */
+
+static void op_timer(void *arg)
+{
+	struct sop *op = arg;
+
+	op->done = true;
+	sop_wake(op);
+}
+
+static int sleep_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession *ss = op->ss;
+	bool stop = feed_callback(L, ss, 1);
+
+	if (!stop && !op->done && sess_up(ss))
+		return script_wait(L, sleep_resume, sop_cancel, op);
+	sop_end(op);
+	mem_deref(op);
+	lua_pushinteger(L, sess_up(ss) ? 1 : 0);
+	return 1;
+}
+
+static int wait_with_callback(lua_State *L, struct lsession *ss, lua_Integer ms)
+{
+	struct sop *op;
+
+	run_hook(L, ss, 1);
+	if (!sess_up(ss) || ms <= 0) {
+		lua_pushinteger(L, sess_up(ss) ? 1 : 0);
+		return 1;
+	}
+	op = sop_alloc(L, ss, SOP_SLEEP);
+	tmr_start(&op->tmr, (uint64_t)ms, op_timer, op);
+	ss->op = op;
+	if (ss->cb_fn && ss->ndtmf)
+		sop_wake(op);
+	return script_wait(L, sleep_resume, sop_cancel, op);
+}
+
+static int s_sleep(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	return wait_with_callback(L, ss, luaL_checkinteger(L, 2));
+}
+
+/* collectDigits([digit_timeout,] abs_timeout): the callback hears digits meanwhile. */
+static int s_collect_digits(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	lua_Integer ms = luaL_checkinteger(L, lua_gettop(L) >= 3 ? 3 : 2);
+
+	wait_with_callback(L, ss, ms);
+	lua_pushinteger(L, 0);
+	return 1;
+}
+
+static void play_done(int err, void *arg)
+{
+	struct sop *op = arg;
+
+	op->done = true;
+	op->result = err;
+	sop_wake(op);
+	mem_deref(op);               /* the player's reference */
+}
+
+static int play_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession *ss = op->ss;
+	bool stop = feed_callback(L, ss, 1);
+
+	if (!stop && !op->done && sess_up(ss))
+		return script_wait(L, play_resume, sop_cancel, op);
+	if (!op->done && ss->ch)
+		media_play_stop(channel_media(ss->ch));
+	sop_end(op);
+	lua_pushinteger(L, op->result == 0 && sess_up(ss) ? 1 : 0);
+	/* A stopped player never calls play_done: drop its reference here. */
+	if (!op->done)
+		mem_deref(op);
+	mem_deref(op);
+	return 1;
+}
+
+/* Relative files under sound_prefix (channel, then global), as playback does. */
+static int s_stream_file(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *file = luaL_checkstring(L, 2);
+	struct media_play_opts o = {0};
+	struct sop *op;
+	int err;
+
+	run_hook(L, ss, 1);
+	if (!sess_up(ss) || !channel_media(ss->ch)) {
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	if (!script_can_wait(L))
+		return luaL_error(L, "session:streamFile: cannot wait here");
+	if (!channel_answered(ss->ch))
+		(void)channel_pre_answer(ss->ch);
+	op = sop_alloc(L, ss, SOP_PLAY);
+	o.prefix = channel_var(ss->ch, "sound_prefix");
+	mem_ref(op);                 /* held by the player until it is done */
+	err = media_play_ex(channel_media(ss->ch), file, &o, play_done, op);
+	if (err) {
+		log_warn("lua: %s: cannot play %s: %s\n", channel_name(ss->ch), file,
+			 strerror(err));
+		mem_deref(op);
+		mem_deref(op);
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	ss->op = op;
+	if (ss->cb_fn && ss->ndtmf)
+		sop_wake(op);
+	return script_wait(L, play_resume, sop_cancel, op);
+}
+
+/*
+ * Take queued digits: true when collection is complete (max reached or a
+ * terminator, which is not included).
+ */
+static bool take_digits(struct sop *op, struct lsession *ss)
+{
+	while (ss->ndtmf) {
+		char d = ss->dtmf[0];
+
+		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
+		if (op->terms[0] && strchr(op->terms, d)) {
+			char t[2] = {d, '\0'};
+
+			channel_var_set(ss->ch, "read_terminator_used", t);
+			return true;
+		}
+		op->digits[op->ndigits++] = d;
+		op->digits[op->ndigits] = '\0';
+		if (op->ndigits >= op->max)
+			return true;
+	}
+	return false;
+}
+
+static int digits_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession *ss = op->ss;
+	size_t before = op->ndigits;
+	bool complete = sess_up(ss) && take_digits(op, ss);
+
+	if (!complete && !op->done && sess_up(ss)) {
+		/* After a digit the inter-digit timeout applies. */
+		if (op->ndigits != before)
+			tmr_start(&op->tmr, op->inter_ms, op_timer, op);
+		return script_wait(L, digits_resume, sop_cancel, op);
+	}
+	sop_end(op);
+	lua_pushstring(L, op->digits);
+	mem_deref(op);
+	return 1;
+}
+
+/* getDigits(max, terminators, timeout [, interdigit [, abs_timeout]]) */
+static int s_get_digits(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	lua_Integer max = luaL_checkinteger(L, 2);
+	const char *terms = luaL_checkstring(L, 3);
+	lua_Integer timeout = luaL_checkinteger(L, 4);
+	lua_Integer inter = luaL_optinteger(L, 5, timeout);
+	lua_Integer abs_ms = luaL_optinteger(L, 6, 0);
+	struct sop *op;
+
+	run_hook(L, ss, 1);
+	if (!sess_up(ss) || max <= 0) {
+		lua_pushstring(L, "");
+		return 1;
+	}
+	op = sop_alloc(L, ss, SOP_DIGITS);
+	op->max = max > DTMF_MAX ? DTMF_MAX : (size_t)max;
+	str_ncpy(op->terms, terms, sizeof(op->terms));
+	op->inter_ms = inter > 0 ? (unsigned)inter : (unsigned)timeout;
+	if (take_digits(op, ss)) {
+		lua_pushstring(L, op->digits);
+		mem_deref(op);
+		return 1;
+	}
+	if (!script_can_wait(L)) {
+		mem_deref(op);
+		return luaL_error(L, "session:getDigits: cannot wait here");
+	}
+	tmr_start(&op->tmr, op->ndigits ? op->inter_ms : (uint64_t)(timeout > 0 ? timeout : 1),
+		  op_timer, op);
+	if (abs_ms > 0)
+		tmr_start(&op->tmr_abs, (uint64_t)abs_ms, op_timer, op);
+	ss->op = op;
+	return script_wait(L, digits_resume, sop_cancel, op);
+}
+
+static int s_flush_digits(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	ss->ndtmf = 0;
+	ss->dtmf[0] = '\0';
+	lua_pushinteger(L, 0);
+	return 1;
+}
+
+static int s_flush_events(lua_State *L)
+{
+	check_session(L, 1);
+	lua_pushinteger(L, 0);
+	return 1;
+}
+
+/* ---- hooks and callbacks ----------------------------------------------------- */
+
+static int set_names(lua_State *L, char **fnp, char **argp)
+{
+	const char *fn = luaL_checkstring(L, 2);
+	const char *arg = script_optstring(L, 3, NULL);
+
+	*fnp = mem_deref(*fnp);
+	*argp = mem_deref(*argp);
+	if (str_dup(fnp, fn) || (arg && *arg && str_dup(argp, arg)))
+		return luaL_error(L, "session: out of memory");
+	return 0;
+}
+
+static int s_set_hangup_hook(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	set_names(L, &ss->hook_fn, &ss->hook_arg);
+	ss->hook_ran = false;
+	/* Already down: it runs at the next session call. */
+	if (ss->ch && !channel_up(ss->ch)) {
+		ss->hook_due = true;
+		ss->hook_why = "hangup";
+	}
+	return 0;
+}
+
+static int s_set_input_callback(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	set_names(L, &ss->cb_fn, &ss->cb_arg);
+	return 0;
+}
+
+static int s_unset_input_callback(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	ss->cb_fn = mem_deref(ss->cb_fn);
+	ss->cb_arg = mem_deref(ss->cb_arg);
+	return 0;
+}
+
+static int s_set_auto_hangup(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	luaL_checkany(L, 2);
+	ss->autohangup = lua_toboolean(L, 2);
+	lua_pushinteger(L, 0);
+	return 1;
+}
+
+static int s_console_log(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	enum log_level level;
+
+	if (log_level_parse(luaL_checkstring(L, 2), &level))
+		level = LOGL_DEBUG;
+	log_write(level, script_name(ss->s), "lua", 0, "%s %s",
+		  ss->ch ? channel_uuid(ss->ch) : "", luaL_checkstring(L, 3));
+	return 0;
+}
+
+/* destroy([err]): the object lets go of the channel now (auto-hangup applies). */
+static int s_destroy(lua_State *L)
+{
+	struct lsession **ssp = luaL_checkudata(L, 1, SESSION_MT);
+	const char *err = script_optstring(L, 2, NULL);
+
+	*ssp = mem_deref(*ssp);
+	if (err)
+		return luaL_error(L, "%s", err);
+	return 0;
+}
+
+/* ---- originate, waitForAnswer, bridge --------------------------------------- */
+
+static void orig_done(enum hangup_cause cause, struct channel *leg, void *arg)
+{
+	struct sop *op = arg;
+
+	op->orig = mem_deref(op->orig);
+	op->cause = cause;
+	op->leg = mem_ref(leg);
+	op->done = true;
+	/* Nothing runs on the leg but the script; it says so as FreeSWITCH does. */
+	if (leg)
+		channel_set_state(leg, CS_SOFT_EXECUTE);
+	sop_wake(op);
+}
+
+/* Attach the answered leg to the object, or remember why there is none. */
+static void orig_apply(struct sop *op, struct lsession *ss)
+{
+	if (op->leg) {
+		if (attach(ss, op->leg))
+			log_err("lua: %s: cannot watch the channel\n", channel_name(op->leg));
+		ss->autohangup = true;
+		ss->cause = CAUSE_NONE;
+	} else {
+		ss->cause = op->cause != CAUSE_NONE ? op->cause
+						    : CAUSE_DESTINATION_OUT_OF_ORDER;
+	}
+}
+
+static int ctor_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession **ssp = luaL_checkudata(L, op->ud, SESSION_MT);
+
+	if (*ssp)
+		orig_apply(op, *ssp);
+	lua_pushvalue(L, op->ud);
+	mem_deref(op);
+	return 1;
+}
+
+static int method_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession **ssp = luaL_checkudata(L, 1, SESSION_MT);
+
+	if (*ssp)
+		orig_apply(op, *ssp);
+	lua_pushinteger(L, op->leg ? 0 : 1);   /* SWITCH_STATUS_SUCCESS / FALSE */
+	mem_deref(op);
+	return 1;
+}
+
+/* Start ringing `dial`; the leg (if any) comes to orig_done. */
+static int start_originate(lua_State *L, struct sop *op, const char *dial,
+			   struct lsession *aleg, unsigned timeout_s)
+{
+	struct originate_opts o = {.timeout_s = timeout_s};
+	int err;
+
+	if (aleg && aleg->ch) {
+		o.aleg = aleg->ch;
+		o.cid_name = channel_profile(aleg->ch)->caller_id_name;
+		o.cid_num = channel_profile(aleg->ch)->caller_id_number;
+	}
+	err = originate_start(&op->orig, dial, &o, orig_done, op);
+	if (err) {
+		log_err("lua: %s: cannot originate '%s': %s\n", script_name(op->s), dial,
+			strerror(err));
+		op->done = true;
+		op->cause = CAUSE_DESTINATION_OUT_OF_ORDER;
+	}
+	return err;
+}
+
+/* freeswitch.Session([uuid | dialstring [, a_leg]]) */
+static int f_session(lua_State *L)
+{
+	const char *arg = script_optstring(L, 1, NULL);
+	struct lsession *aleg = NULL, *ss;
+	struct channel *ch;
+	struct sop *op;
+
+	if (!lua_isnoneornil(L, 2))
+		aleg = check_session(L, 2);
+	lua_settop(L, 2);
+	ss = push_new(L);
+	if (!arg || !*arg)
+		return 1;
+	if (!strchr(arg, '/') && (ch = channel_find(arg)) != NULL) {
+		if (attach(ss, ch))
+			log_err("lua: %s: cannot watch the channel\n", channel_name(ch));
+		return 1;
+	}
+	if (!script_can_wait(L))
+		return luaL_error(L, "freeswitch.Session: cannot originate here");
+	op = sop_alloc(L, NULL, SOP_ORIGINATE);
+	op->ud = lua_gettop(L);
+	start_originate(L, op, arg, aleg, ORIGINATE_TIMEOUT);
+	if (op->done)
+		sop_wake(op);
+	return script_wait(L, ctor_resume, sop_cancel, op);
+}
+
+/* session:originate(a_leg, dest [, timeout]): 0 on success, as mod_lua. */
+static int s_originate(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	struct lsession *aleg = lua_isnoneornil(L, 2) ? NULL : check_session(L, 2);
+	const char *dest = luaL_checkstring(L, 3);
+	lua_Integer timeout = luaL_optinteger(L, 4, ORIGINATE_TIMEOUT);
+	struct sop *op;
+
+	(void)ss;
+	if (!script_can_wait(L))
+		return luaL_error(L, "session:originate: cannot wait here");
+	op = sop_alloc(L, NULL, SOP_ORIGINATE);
+	start_originate(L, op, dest, aleg, timeout > 0 ? (unsigned)timeout : 60);
+	if (op->done)
+		sop_wake(op);
+	return script_wait(L, method_resume, sop_cancel, op);
+}
+
+static void answer_watch(struct channel *ch, enum channel_note note, const char *data,
+			 void *arg)
+{
+	if (note == CHANNEL_NOTE_ANSWER || note == CHANNEL_NOTE_HANGUP)
+		sop_wake(arg);
+}
+
+static int answer_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+	struct lsession **ssp = luaL_checkudata(L, 2, SESSION_MT);
+	struct lsession *other = *ssp;
+
+	if (other && sess_up(other) && !channel_answered(other->ch) && !op->done)
+		return script_wait(L, answer_resume, sop_cancel, op);
+	mem_deref(op);
+	return 0;
+}
+
+/* waitForAnswer(other): until the other leg answers or goes. */
+static int s_wait_for_answer(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1), *other = check_session(L, 2);
+	struct sop *op;
+
+	run_hook(L, ss, 1);
+	if (!sess_up(other) || channel_answered(other->ch))
+		return 0;
+	op = sop_alloc(L, NULL, SOP_ANSWER);
+	if (channel_watch(&op->other_watch, other->ch, answer_watch, op)) {
+		mem_deref(op);
+		return luaL_error(L, "session:waitForAnswer: cannot watch the channel");
+	}
+	return script_wait(L, answer_resume, sop_cancel, op);
+}
+
+static void bridge_end(struct channel *gone, struct channel *other,
+		       enum hangup_cause cause, void *arg)
+{
+	struct sop *op = arg;
+
+	op->done = true;
+	sop_wake(op);
+}
+
+static int bridge_resume(lua_State *L, void *data)
+{
+	mem_deref(data);
+	return 0;
+}
+
+/* freeswitch.bridge(a, b): returns when the bridge ends. */
+static int f_bridge(lua_State *L)
+{
+	struct lsession *a = check_session(L, 1), *b = check_session(L, 2);
+	struct sop *op;
+	int err;
+
+	if (!sess_up(a) || !sess_up(b)) {
+		log_err("lua: %s: Channels not ready\n", script_name(script_of(L)));
+		return 0;
+	}
+	if (!script_can_wait(L))
+		return luaL_error(L, "freeswitch.bridge: cannot wait here");
+	if (channel_dir(a->ch) == CHANNEL_INBOUND && !channel_answered(a->ch))
+		(void)channel_pre_answer(a->ch);
+	op = sop_alloc(L, NULL, SOP_BRIDGE);
+	err = channel_bridge(&op->br, a->ch, b->ch, bridge_end, op);
+	if (err) {
+		log_err("lua: %s: cannot bridge %s and %s: %s\n", script_name(op->s),
+			channel_name(a->ch), channel_name(b->ch), strerror(err));
+		mem_deref(op);
+		return 0;
+	}
+	return script_wait(L, bridge_resume, sop_cancel, op);
+}
+
+/* session.uuid, the SWIG member, next to the methods. */
+static int session_index(lua_State *L)
+{
+	const char *key = luaL_checkstring(L, 2);
+
+	if (!strcmp(key, "uuid")) {
+		struct lsession **ssp = luaL_checkudata(L, 1, SESSION_MT);
+
+		lua_pushstring(L, *ssp && (*ssp)->ch ? channel_uuid((*ssp)->ch)
+						     : "uninitialized");
+		return 1;
+	}
+	luaL_getmetatable(L, SESSION_MT);
+	lua_getfield(L, -1, key);
+	return 1;
+}
+
+void script_bind_session(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"answer", s_answer},
+		{"preAnswer", s_pre_answer},
+		{"answered", s_answered},
+		{"mediaReady", s_media_ready},
+		{"bridged", s_bridged},
+		{"ready", s_ready},
+		{"hangup", s_hangup},
+		{"hangupCause", s_hangup_cause},
+		{"hangupState", s_hangup_state},
+		{"getState", s_get_state},
+		{"get_uuid", s_get_uuid},
+		{"getVariable", s_get_variable},
+		{"setVariable", s_set_variable},
+		{"execute", s_execute},
+		{"read", s_read},
+		{"playAndGetDigits", s_play_and_get_digits},
+		{"recordFile", s_record_file},
+		{"transfer", s_transfer},
+		{"sleep", s_sleep},
+		{"collectDigits", s_collect_digits},
+		{"streamFile", s_stream_file},
+		{"getDigits", s_get_digits},
+		{"flushDigits", s_flush_digits},
+		{"flushEvents", s_flush_events},
+		{"setHangupHook", s_set_hangup_hook},
+		{"setInputCallback", s_set_input_callback},
+		{"unsetInputCallback", s_unset_input_callback},
+		{"setAutoHangup", s_set_auto_hangup},
+		{"consoleLog", s_console_log},
+		{"destroy", s_destroy},
+		{"originate", s_originate},
+		{"waitForAnswer", s_wait_for_answer},
+		{"__gc", session_gc},
+		{NULL, NULL},
+	};
+
+	luaL_newmetatable(L, SESSION_MT);
+	luaL_setfuncs(L, methods, 0);
+	lua_pushcfunction(L, session_index);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+	lua_pushcfunction(L, f_session);
+	lua_setfield(L, -2, "Session");
+	lua_pushcfunction(L, f_bridge);
+	lua_setfield(L, -2, "bridge");
+}
