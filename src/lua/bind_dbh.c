@@ -1,6 +1,6 @@
 /*
  * bind_dbh.c - freeswitch.Dbh: SQL from scripts, on SQLite files under db_dir
- * or on PostgreSQL through libpq (spec/lua.md section 8).
+ * or on PostgreSQL through libpq (spec/lua.md section 8). Signalling thread.
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,14 +36,16 @@ static const char pg_connect_timeout[] = "5";
 
 /*
  * FreeSWITCH's texts (freeswitch_lua.cpp, class Dbh), kept as they are. The
- * first is in spec/lua.md section 8; the others are the lines Dbh::query,
- * Dbh::test_reactive and Dbh::load_extension log.
+ * first is in spec/lua.md section 8; the others, logged by Dbh::query,
+ * Dbh::test_reactive and Dbh::load_extension, are not (unverified).
  */
 static const char txt_connect_failed[]  = "Connection failed.  DBH NOT Connected.";
 static const char txt_not_connected[]   = "DBH NOT Connected.";
 static const char txt_missing_sql[]     = "Missing SQL query.";
 static const char txt_missing_params[]  = "Missing parameters.";
 static const char txt_missing_ext[]     = "Missing extension name.";
+
+static const char txt_no_copy[] = "COPY is not supported by Dbh";
 
 /* The Lua object; its one user value is last_error (a string, or nil). */
 struct dbh {
@@ -55,7 +57,9 @@ struct dbh {
 /*
  * A query whose rows go to Lua (a callback or query_rows). It sits in a
  * to-be-closed stack slot of the query, so an error in the callback finalises
- * the statement at once; __gc covers a run torn down while the callback waits.
+ * the statement at once. __gc covers what Lua 5.4 never closes: a run torn
+ * down while the callback waits, and a coroutine of the script's own that died
+ * in the callback (coroutine.close also closes it).
  * It never touches its handle: sqlite3_close_v2 and PQfinish leave a pending
  * statement or result valid, whichever is freed first.
  */
@@ -101,7 +105,7 @@ static void push_sqlite_msg(lua_State *L, char *msg, int rc)
 	lua_pushstring(L, buf);
 }
 
-/* Pops the message on top of the stack into the handle's last_error, logging it with the SQL. */
+/* Pops the message on top of the stack into last_error and logs it with the SQL. */
 static void record_error(lua_State *L, const char *sql)
 {
 	log_err("Dbh: SQL error: %s [%s]", lua_tostring(L, -1), sql);
@@ -150,7 +154,7 @@ static void pg_abort_copy(PGconn *pg, ExecStatusType st)
 	char *buf;
 
 	if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH)
-		PQputCopyEnd(pg, "COPY is not supported by Dbh");
+		PQputCopyEnd(pg, txt_no_copy);
 	if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
 		while (PQgetCopyData(pg, &buf, 0) > 0)
 			PQfreemem(buf);
@@ -182,7 +186,7 @@ static PGresult *pg_exec(lua_State *L, struct dbh *dbh, const char *sql)
 	case PGRES_COPY_BOTH:
 		PQclear(res);
 		pg_abort_copy(dbh->pg, st);
-		lua_pushliteral(L, "COPY is not supported by Dbh");
+		lua_pushstring(L, txt_no_copy);
 		return NULL;
 
 	default:
@@ -516,9 +520,10 @@ static int dbh_test_reactive(lua_State *L)
 }
 
 /*
- * dbh:load_extension(name) -> bool (SQLite only). Loading is enabled for this
- * call alone and only through the C API, so SQL's load_extension() stays off
- * and a query can never load a library.
+ * dbh:load_extension(name) -> bool, SQLite only (the spec names no result; a
+ * bool like the other methods). Loading is enabled for this call alone and
+ * only through the C API, so SQL's load_extension() stays off and a query can
+ * never load a library.
  */
 static int dbh_load_extension(lua_State *L)
 {
