@@ -497,6 +497,9 @@ void channel_set_callstate(struct channel *ch, enum callstate cs)
 
 void channel_start(struct channel *ch)
 {
+	/* FreeSWITCH's ANI is the caller ID number unless the endpoint knows better. */
+	if (!ch->profile.ani || !*ch->profile.ani)
+		channel_profile_set(&ch->profile.ani, ch->profile.caller_id_number);
 	channel_fire(ch, EVENT_CHANNEL_CREATE);
 	channel_set_state(ch, CS_INIT);
 	if (ch->dir == CHANNEL_OUTBOUND) {

@@ -526,7 +526,7 @@ static int run_app(lua_State *L, struct lsession *ss, const char *app, const cha
 	}
 	mem_ref(op);                 /* held by the application until it completes */
 	err = app_execute(ss->ch, app, data, NULL, app_op_done, op);
-	if (err && !op->done) {
+	if (err && err != EINPROGRESS && !op->done) {
 		/* Refused before it ran: nothing will call app_op_done. */
 		mem_deref(op);
 		op->done = true;

@@ -123,8 +123,9 @@ static void end_run(struct script *s, int status)
 	if (status != LUA_OK && status != LUA_YIELD) {
 		const char *msg = lua_tostring(s->co, -1);
 
+		/* Lua's message already starts with file:line. */
 		luaL_traceback(s->L, s->co, msg ? msg : "(error object is not a string)", 0);
-		log_err("lua: %s: %s\n", s->name, lua_tostring(s->L, -1));
+		log_err("lua: %s\n", lua_tostring(s->L, -1));
 		lua_pop(s->L, 1);
 	}
 	if (s->endh)
