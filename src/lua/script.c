@@ -22,7 +22,7 @@
 #include "lua/script.h"
 
 enum {
-	SLICE_US      = 5000,        /* run this long, then let the loop turn */
+	SLICE_US      = 1000,        /* run this long, then let the loop turn */
 	STUCK_US      = 5000000,     /* this long where it cannot yield: stop it */
 	HOOK_COUNT    = 1000,        /* instructions between clock checks */
 };
