@@ -12,6 +12,7 @@
 #include <re.h>
 #include "channel/channel.h"
 #include "channel/channel_int.h"
+#include "core/api.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/strfmt.h"
@@ -704,6 +705,8 @@ static void set_cdr_vars(struct channel *ch)
 			 (unsigned long long)(ch->hold_accum_us / 1000000));
 }
 
+static void run_hangup_hook(struct channel *ch);
+
 void channel_hangup(struct channel *ch, enum hangup_cause cause)
 {
 	if (!ch || ch->hanging)
@@ -729,6 +732,7 @@ void channel_hangup(struct channel *ch, enum hangup_cause cause)
 	set_cdr_vars(ch);
 	channel_set_state(ch, CS_REPORTING);
 	channel_fire(ch, EVENT_CHANNEL_HANGUP_COMPLETE);
+	run_hangup_hook(ch);
 	channel_set_state(ch, CS_DESTROY);
 	channel_fire(ch, EVENT_CHANNEL_DESTROY);
 
@@ -737,6 +741,43 @@ void channel_hangup(struct channel *ch, enum hangup_cause cause)
 	status_session_destroyed();
 	mem_deref(ch);         /* the registry's reference */
 	mem_deref(ch);
+}
+
+static void hangup_hook_done(int err, const char *out, size_t len, void *arg)
+{
+	char *cmd = arg;
+
+	log_info("api_hangup_hook %s: %.*s", cmd, (int)len, out);
+	mem_deref(cmd);
+}
+
+/*
+ * api_hangup_hook=<command> [<args>]: run once the call is over, with the
+ * channel's data as the command's event (mod_lua's `env`).
+ */
+static void run_hangup_hook(struct channel *ch)
+{
+	const char *hook = channel_var(ch, "api_hangup_hook");
+	struct event *env = NULL;
+	char *line = NULL, *sp;
+	int err;
+
+	if (!hook || !*hook)
+		return;
+	err = channel_expand(ch, hook, &line);
+	if (!err)
+		err = channel_event_alloc(ch, EVENT_CHANNEL_DATA, NULL, &env);
+	if (err) {
+		log_err("%s: api_hangup_hook '%s': %s\n", ch->name, hook, strerror(err));
+		mem_deref(line);
+		return;
+	}
+	sp = strchr(line, ' ');
+	if (sp)
+		*sp++ = '\0';
+	/* The command's name stays alive for the log line, whenever it finishes. */
+	api_exec_env(NULL, line, sp ? sp : "", env, hangup_hook_done, line);
+	event_deref(env);
 }
 
 void channel_set_other(struct channel *ch, const char *uuid, bool originator)

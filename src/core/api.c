@@ -27,6 +27,7 @@ struct api_call {
 	struct mbuf *out;
 	api_done_h *doneh;
 	void *arg;
+	struct event *env;   /* what the command may read (api_exec_env), or NULL */
 	bool pending;    /* the handler returned EINPROGRESS */
 	bool in_handler;
 	bool finished_early;   /* api_finish() ran before the handler returned */
@@ -132,6 +133,7 @@ static void call_destructor(void *data)
 
 	mem_deref(call->cmd);
 	mem_deref(call->out);
+	event_deref(call->env);
 }
 
 static void complete(struct api_call *call, int err)
@@ -165,6 +167,17 @@ static void fire_api_event(const char *cmd, const char *args)
 int api_exec(struct api_call **callp, const char *cmd, const char *args,
 	     api_done_h *doneh, void *arg)
 {
+	return api_exec_env(callp, cmd, args, NULL, doneh, arg);
+}
+
+struct event *api_call_env(const struct api_call *call)
+{
+	return call ? call->env : NULL;
+}
+
+int api_exec_env(struct api_call **callp, const char *cmd, const char *args,
+		 struct event *env, api_done_h *doneh, void *arg)
+{
 	struct api_call *call;
 	struct api_cmd *c;
 	int err;
@@ -184,6 +197,7 @@ int api_exec(struct api_call **callp, const char *cmd, const char *args,
 	}
 	call->doneh = doneh;
 	call->arg = arg;
+	call->env = env ? event_ref(env) : NULL;
 
 	c = *cmd ? lookup(cmd, NULL) : NULL;
 	if (!c) {

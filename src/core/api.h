@@ -11,6 +11,7 @@
 
 struct mbuf;
 struct api_call;
+struct event;
 
 /*
  * A command handler. It writes its output with api_printf() and returns 0 when
@@ -47,6 +48,15 @@ int  api_register_table(const struct api_def *defs, size_t n);
 int  api_exec(struct api_call **callp, const char *cmd, const char *args,
 	      api_done_h *doneh, void *arg);
 
+/*
+ * The same, with an event the command may read: the channel's data for
+ * api_hangup_hook, which mod_lua's `lua` command shows its script as `env`.
+ * The call takes its own reference.
+ */
+int  api_exec_env(struct api_call **callp, const char *cmd, const char *args,
+		  struct event *env, api_done_h *doneh, void *arg);
+/* That event, or NULL. */
+struct event *api_call_env(const struct api_call *call);
 /* Run a whole line "cmd args" (leading/trailing blanks trimmed). */
 int  api_exec_line(struct api_call **callp, const char *line, api_done_h *doneh,
 		   void *arg);

@@ -178,7 +178,8 @@ static int cmd_lua(struct api_call *call, const char *args)
 	r->call = call;
 	fill_start(&st, &p);
 	st.stream = r->out;
-	st.env = api_env("lua", args);
+	/* api_hangup_hook and the like hand their own event over as `env`. */
+	st.env = api_call_env(call) ? event_ref(api_call_env(call)) : api_env("lua", args);
 	st.now = true;
 	err = script_start(&st, api_run_end, r);
 	event_deref(st.env);
