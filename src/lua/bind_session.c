@@ -110,6 +110,11 @@ static void sop_wake(struct sop *op)
 		script_wake(op->s);
 }
 
+static bool sess_up(const struct lsession *ss)
+{
+	return ss->ch && channel_up(ss->ch);
+}
+
 /* The run is torn down while waiting: stop what can be stopped. */
 static void sop_cancel(void *data)
 {
@@ -118,8 +123,16 @@ static void sop_cancel(void *data)
 	op->cancelled = true;
 	if (op->ss && op->ss->op == op)
 		op->ss->op = NULL;
-	if (op->kind == SOP_PLAY && op->ss && op->ss->ch && !op->done)
-		media_play_stop(channel_media(op->ss->ch));
+	if (op->kind == SOP_PLAY && !op->done) {
+		/* A channel that is down has no media to ask for (see play_resume). */
+		if (op->ss && sess_up(op->ss))
+			media_play_stop(channel_media(op->ss->ch));
+		/*
+		 * A player stopped here, or gone with its stream at the hangup, never
+		 * calls play_done: its reference goes now, as in play_resume.
+		 */
+		mem_deref(op);
+	}
 	op->orig = mem_deref(op->orig);
 	op->br = mem_deref(op->br);
 	op->other_watch = mem_deref(op->other_watch);
@@ -144,11 +157,6 @@ static struct lsession *check_session(lua_State *L, int idx)
 	if (!*ssp)
 		luaL_error(L, "session: the object was destroyed");
 	return *ssp;
-}
-
-static bool sess_up(const struct lsession *ss)
-{
-	return ss->ch && channel_up(ss->ch);
 }
 
 static void session_watch(struct channel *ch, enum channel_note note, const char *data,
@@ -697,7 +705,12 @@ static int play_resume(lua_State *L, void *data)
 
 	if (!stop && !op->done && sess_up(ss))
 		return script_wait(L, play_resume, sop_cancel, op);
-	if (!op->done && ss->ch)
+	/*
+	 * Only a channel that is up has media to stop: at the hangup the stream
+	 * (and the endpoint's call that channel_media asks) goes, and the player
+	 * with it.
+	 */
+	if (!op->done && sess_up(ss))
 		media_play_stop(channel_media(ss->ch));
 	sop_end(op);
 	lua_pushinteger(L, op->result == 0 && sess_up(ss) ? 1 : 0);
