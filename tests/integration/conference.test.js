@@ -1233,11 +1233,16 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				assert.ok(A && B, 'the members of the first sub-test');
 				await floorToA();
 				let mark = ev.mark();
+				/*
+				 * B falls silent first: were A's hangover to end while B's still
+				 * runs, B would rightly take the floor as the one talking.
+				 */
 				B.phone.stopTone();
-				A.phone.stopTone();
 				try {
 					await ev.wait(act('stop-talking', { 'Member-ID': B.id }),
 						{ from: mark, what: 'stop-talking for B' });
+					mark = ev.mark();
+					A.phone.stopTone();
 					await ev.wait(act('stop-talking', { 'Member-ID': A.id }),
 						{ from: mark, what: 'stop-talking for A' });
 					assert.equal(ev.all(act('floor-change'), mark).length, 0,
