@@ -30,6 +30,7 @@ enum {
 };
 
 struct lsession {
+	struct le le;                /* in `sessions` */
 	struct script *s;
 	struct channel *ch;          /* a reference; NULL: empty or failed */
 	struct channel_watch *watch;
@@ -44,6 +45,9 @@ struct lsession {
 	struct sop *op;              /* what the run waits for, if on this session */
 };
 
+/* Every session object of every run, for script_sessions_moved. */
+static struct list sessions;
+
 /* An operation the run waits for. Reference-counted: the module running it may
  * outlive the wait (an application still running at shutdown). */
 enum sop_kind { SOP_APP, SOP_SLEEP, SOP_PLAY, SOP_DIGITS, SOP_ORIGINATE, SOP_ANSWER,
@@ -55,6 +59,7 @@ struct sop {
 	struct lsession *ss;         /* NULL for waits not on one session */
 	bool cancelled;              /* the run went away: touch nothing of it */
 	bool done;
+	bool stopped;                /* SOP_PLAY: the player was stopped, never calls back */
 	int result;
 	int ud;                      /* stack index of the object to return */
 	struct tmr tmr, tmr_abs;
@@ -110,9 +115,26 @@ static void sop_wake(struct sop *op)
 		script_wake(op->s);
 }
 
-static bool sess_up(const struct lsession *ss)
+/* The channel is there and not hanging up: its media may be asked for. */
+static bool chan_up(const struct lsession *ss)
 {
 	return ss->ch && channel_up(ss->ch);
+}
+
+/* The dialplan transferred the run's own channel away from it (script_moved). */
+static bool sess_moved(const struct lsession *ss)
+{
+	return ss->ch && script_channel(ss->s) == ss->ch && script_moved(ss->s);
+}
+
+/*
+ * Ready for the script: up, and still the script's. After a transfer mod_lua's
+ * session is not ready either (switch_channel_ready() is false with
+ * CF_TRANSFER): media methods return at once and the script is expected to end.
+ */
+static bool sess_up(const struct lsession *ss)
+{
+	return chan_up(ss) && !sess_moved(ss);
 }
 
 /* The run is torn down while waiting: stop what can be stopped. */
@@ -125,7 +147,7 @@ static void sop_cancel(void *data)
 		op->ss->op = NULL;
 	if (op->kind == SOP_PLAY && !op->done) {
 		/* A channel that is down has no media to ask for (see play_resume). */
-		if (op->ss && sess_up(op->ss))
+		if (!op->stopped && op->ss && chan_up(op->ss))
 			media_play_stop(channel_media(op->ss->ch));
 		/*
 		 * A player stopped here, or gone with its stream at the hangup, never
@@ -189,6 +211,7 @@ static void lsession_destructor(void *data)
 {
 	struct lsession *ss = data;
 
+	list_unlink(&ss->le);
 	ss->watch = mem_deref(ss->watch);
 	if (ss->ch && ss->autohangup && channel_up(ss->ch))
 		channel_hangup(ss->ch, CAUSE_NORMAL_CLEARING);
@@ -219,7 +242,33 @@ static struct lsession *push_new(lua_State *L)
 	if (!*ssp)
 		luaL_error(L, "session: out of memory");
 	(*ssp)->s = script_of(L);
+	list_append(&sessions, &(*ssp)->le, *ssp);
 	return *ssp;
+}
+
+/*
+ * Wake what the runs moved off `ch` wait for on their sessions there; the
+ * resume handlers find the session no longer ready. Other waits (msleep, an
+ * API command, a pop) are left alone: they are not done yet.
+ */
+void script_sessions_moved(struct channel *ch)
+{
+	struct le *le;
+
+	for (le = list_head(&sessions); le; le = le->next) {
+		struct lsession *ss = le->data;
+
+		struct sop *op = ss->op;
+
+		if (ss->ch != ch || !op || !sess_moved(ss))
+			continue;
+		/* Stop it now: the new extension may play on the same stream next. */
+		if (op->kind == SOP_PLAY && !op->done && !op->stopped && chan_up(ss)) {
+			media_play_stop(channel_media(ch));
+			op->stopped = true;
+		}
+		sop_wake(op);
+	}
 }
 
 void script_push_session(lua_State *L, struct channel *ch)
@@ -248,6 +297,11 @@ static void run_hook(lua_State *L, struct lsession *ss, int sidx)
 	const char *ret;
 	int nargs = 2;
 
+	/* A transfer arms it as a hangup does (the CS_ROUTING state handler). */
+	if (!ss->hook_due && !ss->hook_ran && ss->hook_fn && sess_moved(ss)) {
+		ss->hook_due = true;
+		ss->hook_why = "transfer";
+	}
 	if (!ss->hook_due || ss->hook_ran)
 		return;
 	ss->hook_due = false;
@@ -403,7 +457,8 @@ static int s_hangup(lua_State *L)
 
 	if (cause_parse(name, &cause))
 		cause = CAUSE_NORMAL_CLEARING;
-	if (sess_up(ss))
+	/* As CoreSession::hangup, also a channel transferred away. */
+	if (chan_up(ss))
 		channel_hangup(ss->ch, cause);
 	run_hook(L, ss, 1);
 	return 0;
@@ -495,6 +550,14 @@ static int app_op_resume(lua_State *L, void *data)
 	struct sop *op = data;
 	int n = 0;
 
+	/*
+	 * The session wakes its operation on every digit and at a transfer; an
+	 * application still running on a ready session is waited for again.
+	 */
+	if (!op->done && sess_up(op->ss))
+		return script_wait(L, app_op_resume, sop_cancel, op);
+	/* Left running (a transfer): its completion must not wake a later wait. */
+	op->cancelled = !op->done;
 	sop_end(op);
 	if (op->result_var) {
 		const char *v = op->ss && op->ss->ch ? channel_var(op->ss->ch, op->result_var)
@@ -710,7 +773,7 @@ static int play_resume(lua_State *L, void *data)
 	 * (and the endpoint's call that channel_media asks) goes, and the player
 	 * with it.
 	 */
-	if (!op->done && sess_up(ss))
+	if (!op->done && !op->stopped && chan_up(ss))
 		media_play_stop(channel_media(ss->ch));
 	sop_end(op);
 	lua_pushinteger(L, op->result == 0 && sess_up(ss) ? 1 : 0);

@@ -221,12 +221,26 @@ static int cmd_luarun(struct api_call *call, const char *args)
  * goes on when the script returns. */
 struct app_run {
 	struct app_exec *x;          /* NULL once the channel moved on */
+	struct channel *ch;          /* a reference */
 };
+
+static void app_run_destructor(void *data)
+{
+	mem_deref(((struct app_run *)data)->ch);
+}
 
 static void app_run_cancel(void *data)
 {
-	/* Hung up or transferred: the script goes on, its session says so. */
-	((struct app_run *)data)->x = NULL;
+	struct app_run *r = data;
+
+	/*
+	 * Hung up or transferred: the script goes on, its session says so. Only
+	 * the router breaks a running application on a channel that stays up, so
+	 * an up channel here was transferred.
+	 */
+	r->x = NULL;
+	if (channel_up(r->ch))
+		script_channel_moved(r->ch);
 }
 
 static void app_run_end(struct script *s, const struct script_end *e, void *arg)
@@ -256,12 +270,13 @@ static int app_lua(struct channel *ch, const char *args, struct app_exec *x)
 		parsed_reset(&p);
 		return err;
 	}
-	r = mem_zalloc(sizeof(*r), NULL);
+	r = mem_zalloc(sizeof(*r), app_run_destructor);
 	if (!r) {
 		parsed_reset(&p);
 		return ENOMEM;
 	}
 	r->x = x;
+	r->ch = mem_ref(ch);
 	fill_start(&st, &p);
 	st.ch = ch;
 	err = script_start(&st, app_run_end, r);

@@ -23,6 +23,16 @@ struct channel *script_channel(const struct script *s);
 const char *script_name(const struct script *s);
 
 /*
+ * The dialplan moved `ch` on (a transfer) under the lua application: every run
+ * started with `ch` as its session goes on without it. Its session objects on
+ * `ch` then say so as mod_lua's do (ready() false, the hangup hook runs with
+ * "transfer"), and a run waiting on one of them is woken to find out.
+ */
+void script_channel_moved(struct channel *ch);
+/* True once the run's channel was moved on (script_channel_moved). */
+bool script_moved(const struct script *s);
+
+/*
  * Waiting. A binding that starts something finishing later ends with
  *
  *	return script_wait(L, resumeh, cancelh, data);
@@ -51,6 +61,9 @@ void script_bind_core(lua_State *L);      /* consoleLog, API, getGlobalVariable,
 void script_bind_event(lua_State *L);     /* Event, EventConsumer */
 void script_bind_session(lua_State *L);   /* Session */
 void script_bind_dbh(lua_State *L);       /* Dbh */
+
+/* Wake the session waits of runs moved off `ch` (script_channel_moved). */
+void script_sessions_moved(struct channel *ch);
 
 /* An Event object for `ev` (takes a reference). `mine`: the script may fire it. */
 void script_push_event(lua_State *L, struct event *ev, bool mine);

@@ -44,12 +44,15 @@ struct script {
 	bool preempted;
 	bool running;                /* inside lua_resume */
 	bool early_wake;             /* woken before it could wait */
+	bool moved;                  /* ch was transferred away from the run */
 	bool ended;
 	script_end_h *endh;
 	void *arg;
 };
 
 static struct list runs;
+
+static void step(void *arg);
 
 static uint64_t now_us(void)
 {
@@ -75,6 +78,28 @@ struct channel *script_channel(const struct script *s)
 const char *script_name(const struct script *s)
 {
 	return s ? s->name : "lua";
+}
+
+bool script_moved(const struct script *s)
+{
+	return s && s->moved;
+}
+
+void script_channel_moved(struct channel *ch)
+{
+	struct le *le;
+
+	for (le = list_head(&runs); le; le = le->next) {
+		struct script *s = le->data;
+
+		if (ch && s->ch == ch)
+			s->moved = true;
+	}
+	/*
+	 * Only a wait on the session ends; a run that is executing now (it
+	 * transferred its own channel) sees the flag at its next session call.
+	 */
+	script_sessions_moved(ch);
 }
 
 size_t script_count(void)
@@ -103,8 +128,6 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		luaL_error(L, "ran %d s without a point where it could wait; stopped",
 			   STUCK_US / 1000000);
 }
-
-static void step(void *arg);
 
 static void end_run(struct script *s, int status)
 {
@@ -319,7 +342,8 @@ int script_start(const struct script_start *st, script_end_h *endh, void *arg)
 	else
 		rc = luaL_loadfilex(s->L, st->file, "t");
 	if (rc != LUA_OK) {
-		log_err("lua: %s: %s\n", s->name, lua_tostring(s->L, -1));
+		/* Lua's message names the file already ("cannot open <path>", "<path>:2:"). */
+		log_err("lua: %s\n", lua_tostring(s->L, -1));
 		err = rc == LUA_ERRFILE ? ENOENT : EINVAL;
 		goto fail;
 	}

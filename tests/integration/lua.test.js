@@ -13,8 +13,13 @@
  *
  * Tones: IVR greeting 1000 Hz, digits 12 -> 1400 Hz, 34 -> 2000 Hz, anything
  * else 350 Hz, the long prompt 2400 Hz, after the input callback 2600 Hz, the
- * dialplan after a failed script 1800 Hz. 3000 Hz is never played (noise
- * reference).
+ * dialplan after a failed script 1800 Hz; prompts cut by a hangup or a
+ * transfer 2000 Hz, the transfer target 2600 Hz, the call left playing at
+ * shutdown 1400 Hz. 3000 Hz is never played (noise reference).
+ *
+ * Beside the listed entry points the file covers what broke before: a hangup
+ * or a transfer in the middle of a wait, a digit during session:execute, and a
+ * call still in streamFile when the server stops (server.stop checks leaks).
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -136,6 +141,54 @@ end
 session:ready()
 freeswitch.setGlobalVariable("lua_hook_after",
 	string.format("loops=%d ready=%s runs=%d", loops, tostring(session:ready()), runs))
+`,
+	/* The caller hangs up during a long streamFile: it returns, the script goes on. */
+	'play_hangup.lua': `
+session:answer()
+session:setVariable("ph_stage", "playing")
+local rc = session:streamFile("tone_stream://%(20000,0,2000)")
+freeswitch.setGlobalVariable("lua_play_hangup",
+	string.format("rc=%d ready=%s", rc, tostring(session:ready())))
+`,
+	/* A digit during session:execute("playback") neither cuts it nor a later wait short. */
+	'exec_digit.lua': `
+local api = freeswitch.API()
+session:answer()
+session:setVariable("xd_stage", "playing")
+local t0 = tonumber(api:getTime())
+session:execute("playback", "tone_stream://%(1500,0,1000)")
+local t1 = tonumber(api:getTime())
+freeswitch.msleep(800)
+local t2 = tonumber(api:getTime())
+freeswitch.setGlobalVariable("lua_exec_digit", string.format("exec=%d msleep=%d", t1 - t0, t2 - t1))
+session:hangup()
+`,
+	/* uuid_transfer away from the script: the hook says "transfer", ready() is false. */
+	'xfer.lua': `
+function on_hangup(s, why)
+	local e = freeswitch.Event("CUSTOM", "lua::test")
+	e:addHeader("Test", "transfer_hook")
+	e:addHeader("Why", why)
+	e:fire()
+end
+session:answer()
+session:setHangupHook("on_hangup")
+session:setVariable("xf_stage", "sleeping")
+local rc = session:sleep(20000)
+freeswitch.setGlobalVariable("lua_xfer", string.format("rc=%d ready=%s", rc, tostring(session:ready())))
+`,
+	/* uuid_transfer during a long streamFile: the prompt stops, the new extension plays. */
+	'xfer_play.lua': `
+session:answer()
+session:setVariable("xp_stage", "playing")
+local rc = session:streamFile("tone_stream://%(20000,0,2000)")
+freeswitch.setGlobalVariable("lua_xfer_play", string.format("rc=%d ready=%s", rc, tostring(session:ready())))
+`,
+	/* Still playing when the server stops. */
+	'long_play.lua': `
+session:answer()
+session:setVariable("lp_stage", "playing")
+session:streamFile("tone_stream://%(60000,0,1400)")
 `,
 	/* A wrong argument type: a Lua error, logged; the dialplan goes on. */
 	'bad_session.lua': `
@@ -269,6 +322,43 @@ const DIALPLAN = `<include>
   <extension name="t_lua_trunk">
     <condition field="destination_number" expression="^7303$">
       <action application="lua" data="trunk_conf.lua ${ROOM} ${INVITEE}"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_play_hangup">
+    <condition field="destination_number" expression="^7305$">
+      <action application="lua" data="play_hangup.lua"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_exec_digit">
+    <condition field="destination_number" expression="^7306$">
+      <action application="lua" data="exec_digit.lua"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_xfer">
+    <condition field="destination_number" expression="^7307$">
+      <action application="lua" data="xfer.lua"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_xfer_target">
+    <condition field="destination_number" expression="^7308$">
+      <action application="set" data="landed=7308"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_xfer_play">
+    <condition field="destination_number" expression="^7310$">
+      <action application="lua" data="xfer_play.lua"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_xfer_play_target">
+    <condition field="destination_number" expression="^7311$">
+      <action application="playback" data="tone_stream://%(1000,0,2600)"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_lua_long_play">
+    <condition field="destination_number" expression="^7309$">
+      <action application="lua" data="long_play.lua"/>
     </condition>
   </extension>
   <extension name="t_lua_expand">
@@ -460,6 +550,7 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 		const sipps = [], phones = [];
 		let failed = 0;
 		t.after(async () => {
+			/* a failed run (or LUA_TEST_KEEP_LOG=1) keeps confab's log */
 			if (failed || process.env.LUA_TEST_KEEP_LOG) {
 				const keep = path.join(os.tmpdir(), `lua-test-${process.pid}.log`);
 				fs.writeFileSync(keep, server.logText());
@@ -630,7 +721,11 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 			T, async () => {
 				let from = server.logText().length;
 				assert.equal(await api('lua no_such_script.lua'), '-ERR Cannot execute script\n');
-				await waitLog(/\[ERR\][^\n]*no_such_script\.lua/, from, 'the missing script logged');
+				const missing = await waitLog(/\[ERR\][^\n]*no_such_script\.lua/, from,
+					'the missing script logged');
+				const line = missing.split('\n').find((l) => l.includes('no_such_script.lua'));
+				assert.equal(line.split('no_such_script.lua').length - 1, 1,
+					`the line names the file once: ${line}`);
 				from = server.logText().length;
 				assert.equal(await api('lua syntax_err.lua'), '-ERR Cannot execute script\n');
 				await waitLog(/\[ERR\][^\n]*syntax_err\.lua:2:/, from,
@@ -756,6 +851,82 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 				assert.equal(m[3], '1', 'the hook ran once though ready() was called again');
 				assert.equal(ev.all(custom('lua::test', { Test: 'hangup_hook' }), mark).length, 1);
 			});
+
+		await sub('the caller hangs up during streamFile: it returns 0, ready() is false', T,
+			async () => {
+				const { uac, uuid } = await call('7305', { byeAfterMs: 1200 });
+				assert.equal(await waitVar(uuid, 'ph_stage', 'playing'), 'playing');
+				const r = await sippDone(uac, 10000, 'the caller who hangs up');
+				assert.equal(r.code, 0, r.err + r.out);
+				const byeAt = Date.now();
+				const v = await until('the script went on after the hangup', async () => {
+					const g = await globalVar('lua_play_hangup');
+					return { ok: /^rc=/.test(g), g, info: g };
+				}, 3000);
+				assert.equal(v.g, 'rc=0 ready=false');
+				assert.ok(Date.now() - byeAt < 1500, 'at the hangup, not after the 20 s prompt');
+			});
+
+		await sub('a digit during session:execute("playback") cuts neither it nor the next wait',
+			T, async () => {
+				const { phone, uac, uuid } = await call('7306');
+				assert.equal(await waitVar(uuid, 'xd_stage', 'playing'), 'playing');
+				await h.sleep(500);
+				await phone.sendDigit('1');
+				const r = await sippDone(uac, 10000, 'the caller');
+				assert.equal(r.code, 0, `the script hung up: ${r.err}${r.out}`);
+				const v = await globalVar('lua_exec_digit');
+				const m = /^exec=(\d+) msleep=(\d+)$/.exec(v);
+				assert.ok(m, v);
+				assert.ok(Number(m[1]) >= 1400, `execute waited for the 1.5 s playback (${v})`);
+				assert.ok(Number(m[2]) >= 750, `msleep(800) was not cut short (${v})`);
+				assert.ok(tonePackets(phone, 1000) >= 65, 'the whole playback was heard');
+			});
+
+		await sub('uuid_transfer away from a script: its sleep ends, the hook says transfer, ' +
+			'ready() is false, the new extension runs', T, async () => {
+			const mark = ev.mark();
+			const { uac, uuid } = await call('7307');
+			assert.equal(await waitVar(uuid, 'xf_stage', 'sleeping'), 'sleeping');
+			assert.equal(await api(`uuid_transfer ${uuid} 7308`), '+OK\n');
+			const e = await ev.wait(custom('lua::test', { Test: 'transfer_hook' }),
+				{ from: mark, ms: 3000, what: 'the hook after the transfer' });
+			assert.equal(e.Why, 'transfer');
+			const v = await until('the script ended its sleep', async () => {
+				const g = await globalVar('lua_xfer');
+				return { ok: /^rc=/.test(g), g, info: g };
+			}, 3000);
+			assert.equal(v.g, 'rc=0 ready=false');
+			assert.equal(await waitVar(uuid, 'landed', '7308'), '7308');
+			const row = (await channels()).find((r) => r.uuid === uuid);
+			assert.ok(row, 'the call is still up');
+			assert.equal(row.application, 'park', 'running the new extension');
+			assert.equal(await api(`uuid_kill ${uuid}`), '+OK\n');
+			const r = await sippDone(uac, 10000, 'the transferred caller');
+			assert.equal(r.code, 0, r.err + r.out);
+
+			/* the same during streamFile: the script's prompt gives way to the new extension */
+			const p = await call('7310');
+			assert.equal(await waitVar(p.uuid, 'xp_stage', 'playing'), 'playing');
+			await until('the prompt (2000 Hz) plays', () => {
+				const m = heard(p.phone, Date.now() - 400);
+				return { ok: hears(m, 2000), info: show(m) };
+			}, 3000);
+			const tx = Date.now();
+			assert.equal(await api(`uuid_transfer ${p.uuid} 7311`), '+OK\n');
+			const pv = await until('streamFile returned', async () => {
+				const g = await globalVar('lua_xfer_play');
+				return { ok: /^rc=/.test(g), g, info: g };
+			}, 3000);
+			assert.equal(pv.g, 'rc=0 ready=false');
+			await h.sleep(1200);
+			const after = heard(p.phone, tx + 200, tx + 1000);
+			assert.ok(hears(after, 2600), `the new extension's playback is heard: ${show(after)}`);
+			assert.equal(tonePackets(p.phone, 2000, tx + 200), 0, 'the script\'s prompt stopped');
+			assert.equal(await api(`uuid_kill ${p.uuid}`), '+OK\n');
+			const r2 = await sippDone(p.uac, 10000, 'the second transferred caller');
+			assert.equal(r2.code, 0, r2.err + r2.out);
+		});
 
 		/* ---- 3 and 4. trunk to conference, watched by the lua.conf hook ---- */
 
@@ -913,6 +1084,10 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 			await waitLog(/\[ERR\][^\n]*bad argument #2 to 'consoleLog' \(string expected, got no value\)/,
 				from, 'the consoleLog() error');
 			from = server.logText().length;
+			assert.equal(await api('lua ~os.exit(1) stream:write("still alive")'), 'still alive');
+			await waitLog(/\[WARNING\][^\n]*Surely you jest! exiting is a bad plan\.\.\.\./, from,
+				'os.exit refused');
+			from = server.logText().length;
 			assert.equal(await api('luarun ~freeswitch.msleep("soon")'), '+OK\n');
 			await waitLog(/\[ERR\][^\n]*bad argument #1 to 'msleep'/, from, 'the msleep error');
 
@@ -950,6 +1125,9 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 				const r = await timedApi('lua ~stream:write("still here")');
 				assert.equal(r.body, 'still here');
 				assert.ok(r.ms < 1000, `a second script ran in ${r.ms} ms`);
+				/* a call left in streamFile when the server stops (the stop checks leaks) */
+				const { uuid } = await call('7309');
+				assert.equal(await waitVar(uuid, 'lp_stage', 'playing'), 'playing');
 				const c1 = Number(await globalVar('lua_tick'));
 				await h.sleep(1000);
 				const c2 = Number(await globalVar('lua_tick'));
