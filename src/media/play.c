@@ -14,10 +14,12 @@
 #include "media/media_int.h"
 #include "media/play.h"
 #include "media/play_int.h"
+#include "media/tts.h"
 
 #define TONE_SCHEME     "tone_stream://"
 #define SILENCE_SCHEME  "silence_stream://"
 #define LIST_SCHEME     "file_string://"
+#define TTS_SCHEME      "tts://"
 /* Sources in one file_string:// list. */
 #define MAX_SOURCES     64
 
@@ -28,6 +30,27 @@ struct media_play {
 	struct cmd *stop;            /* allocated up front: stopping never fails */
 	media_play_done_h *h;
 	void *arg;
+	struct tts_wait *tts;        /* speech still being synthesised, if any */
+};
+
+/*
+ * A source with tts:// items waits for their synthesis before it is built:
+ * the items in order, each as it was or with the job making its file.
+ */
+struct tts_item {
+	struct tts_wait *w;
+	char *item;
+	struct tts_job *job;
+	const char *path;            /* the job's, once done */
+};
+
+struct tts_wait {
+	struct media_play *mp;       /* the handle owning this */
+	char *prefix;
+	bool mix;
+	bool list;                   /* file_string:// */
+	unsigned nitem, pending;
+	struct tts_item it[MAX_SOURCES];
 };
 
 static uint16_t next_token;
@@ -133,7 +156,7 @@ static int src_parse(struct mplay_src *s, const char *item, const char *prefix)
 		s->len = ms < 0 ? UINT64_MAX : (uint64_t)ms * (PLAY_RATE / 1000);
 		return 0;
 	}
-	/* say:, phrase:, http:// ... are not ours. */
+	/* say:, phrase:, http:// ... are not ours; tts:// has been synthesised. */
 	if (scheme_end && !memchr(item, '/', (size_t)(scheme_end - item)))
 		return ENOTSUP;
 	return src_file(s, item, prefix);
@@ -366,6 +389,7 @@ static void handle_destructor(void *data)
 	struct media_play *mp = data;
 
 	free(mp->stop);
+	mem_deref(mp->tts);
 }
 
 /* Tell the worker to drop the player (the finished one, or one cut short). */
@@ -380,55 +404,247 @@ static void handle_stop(struct media_play *mp)
 		free(c);
 }
 
+/* Hand a built player to the worker; on failure the caller still owns p. */
+static int handle_send(struct media_play *mp, struct mplay *p, bool mix)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return ENOMEM;
+	if (!++next_token)
+		next_token++;
+	mp->token = p->token = next_token;
+	p->mix = mix;
+	c->type = CMD_PLAY;
+	c->u.play.p = p;
+	c->u.play.token = p->token;
+	err = media_stream_cmd(mp->ms, c);
+	if (err)
+		free(c);
+	return err;
+}
+
+static int handle_alloc(struct media_play **mpp, struct media_stream *ms,
+			media_play_done_h *h, void *arg)
+{
+	struct media_play *mp = mem_zalloc(sizeof(**mpp), handle_destructor);
+
+	if (mp)
+		mp->stop = calloc(1, sizeof(*mp->stop));
+	if (!mp || !mp->stop) {
+		mem_deref(mp);
+		return ENOMEM;
+	}
+	mp->ms = ms;
+	mp->h = h;
+	mp->arg = arg;
+	*mpp = mp;
+	return 0;
+}
+
+/* ---- sources with speech ------------------------------------------------------ */
+
+static bool is_tts(const char *item)
+{
+	return !strncasecmp(item, TTS_SCHEME, strlen(TTS_SCHEME));
+}
+
+static bool has_tts(const char *source)
+{
+	if (strncasecmp(source, LIST_SCHEME, strlen(LIST_SCHEME)))
+		return is_tts(source);
+	source += strlen(LIST_SCHEME);
+	return is_tts(source) || strcasestr(source, "!" TTS_SCHEME);
+}
+
+static void tts_wait_destructor(void *data)
+{
+	struct tts_wait *w = data;
+	unsigned i;
+
+	for (i = 0; i < w->nitem; i++) {
+		mem_deref(w->it[i].job);
+		mem_deref(w->it[i].item);
+	}
+	mem_deref(w->prefix);
+}
+
+/* Synthesis failed or the player cannot be built: the handle ends with err. */
+static void tts_fail(struct tts_wait *w, int err)
+{
+	struct media_play *mp = w->mp;
+	struct media_play **slot = media_stream_play_slot(mp->ms);
+	media_play_done_h *h = mp->h;
+	void *arg = mp->arg;
+
+	if (slot && *slot == mp)
+		*slot = NULL;
+	mem_deref(mp);               /* and w with it */
+	if (h)
+		h(err, arg);
+}
+
+/* Every item has its file: build the player as for any file list. */
+static void tts_ready(struct tts_wait *w)
+{
+	struct mplay *p = NULL;
+	char *src = NULL;
+	struct mbuf *mb = mbuf_alloc(256);
+	unsigned i;
+	int err = mb ? 0 : ENOMEM;
+
+	if (!err && w->list)
+		err = mbuf_write_str(mb, LIST_SCHEME);
+	for (i = 0; !err && i < w->nitem; i++)
+		err = mbuf_printf(mb, "%s%s", i ? "!" : "",
+				  w->it[i].path ? w->it[i].path : w->it[i].item);
+	if (!err) {
+		mb->pos = 0;
+		err = mbuf_strdup(mb, &src, mb->end);
+	}
+	mem_deref(mb);
+	if (!err)
+		err = mplay_build(&p, src, w->prefix);
+	mem_deref(src);
+	if (!err)
+		err = handle_send(w->mp, p, w->mix);
+	if (err) {
+		mplay_free(p);
+		tts_fail(w, err);
+		return;
+	}
+	/* Decoded: the files (and the jobs) can go. */
+	w->mp->tts = NULL;
+	mem_deref(w);
+}
+
+static void tts_item_done(int err, const char *path, void *arg)
+{
+	struct tts_item *it = arg;
+	struct tts_wait *w = it->w;
+
+	if (err) {
+		tts_fail(w, err);
+		return;
+	}
+	it->path = path;
+	if (!--w->pending)
+		tts_ready(w);
+}
+
+static int tts_item_start(struct tts_item *it)
+{
+	char *buf = NULL, *engine, *voice, *text;
+	int err;
+
+	err = str_dup(&buf, it->item + strlen(TTS_SCHEME));
+	if (err)
+		return err;
+	tts_split(buf, &engine, &voice, &text);
+	err = tts_synth(&it->job, engine, voice, text, tts_item_done, it);
+	mem_deref(buf);
+	return err;
+}
+
+static int tts_wait_alloc(struct tts_wait **wp, const char *source, const char *prefix)
+{
+	struct tts_wait *w = mem_zalloc(sizeof(*w), tts_wait_destructor);
+	char *list = NULL, *item, *save = NULL;
+	int err;
+
+	if (!w)
+		return ENOMEM;
+	w->list = !strncasecmp(source, LIST_SCHEME, strlen(LIST_SCHEME));
+	err = prefix ? str_dup(&w->prefix, prefix) : 0;
+	if (!err)
+		err = str_dup(&list, w->list ? source + strlen(LIST_SCHEME) : source);
+	/* tts:// text may hold a '!' when it is the whole source. */
+	for (item = !w->list ? list : strtok_r(list, "!", &save); !err && item;
+	     item = w->list ? strtok_r(NULL, "!", &save) : NULL) {
+		struct tts_item *it = &w->it[w->nitem];
+
+		if (w->nitem == MAX_SOURCES) {
+			err = E2BIG;
+			break;
+		}
+		it->w = w;
+		w->nitem++;
+		err = str_dup(&it->item, item);
+		if (!err && is_tts(item)) {
+			err = tts_item_start(it);
+			w->pending += !err;
+		}
+	}
+	mem_deref(list);
+	if (err) {
+		mem_deref(w);
+		return err;
+	}
+	*wp = w;
+	return 0;
+}
+
+static int play_tts(struct media_stream *ms, struct media_play **slot, const char *source,
+		    const char *prefix, bool mix, media_play_done_h *h, void *arg)
+{
+	struct media_play *mp = NULL;
+	struct tts_wait *w = NULL;
+	int err;
+
+	err = handle_alloc(&mp, ms, h, arg);
+	if (!err)
+		err = tts_wait_alloc(&w, source, prefix);
+	if (err) {
+		mem_deref(mp);
+		return err;
+	}
+	w->mp = mp;
+	w->mix = mix;
+	mp->tts = w;
+	/* What played before stops now, not when the speech is ready. */
+	if (*slot) {
+		handle_stop(*slot);
+		mem_deref(*slot);
+	}
+	*slot = mp;
+	return 0;
+}
+
 int media_play_ex(struct media_stream *ms, const char *source,
 		  const struct media_play_opts *opts, media_play_done_h *h, void *arg)
 {
 	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
 	struct media_play *mp = NULL;
 	struct mplay *p = NULL;
-	struct cmd *c = NULL;
 	char *tmp = NULL;
 	const char *prefix = opts && opts->prefix ? opts->prefix : default_prefix(&tmp);
+	bool mix = opts && opts->mix;
 	int err;
 
 	if (!slot || !source) {
-		mem_deref(tmp);
-		return ms ? EINVAL : ENODEV;
-	}
-	err = mplay_build(&p, source, prefix);
-	mem_deref(tmp);
-	if (err)
-		return err;
-	mp = mem_zalloc(sizeof(*mp), handle_destructor);
-	c = calloc(1, sizeof(*c));
-	if (mp)
-		mp->stop = calloc(1, sizeof(*mp->stop));
-	if (!mp || !c || !mp->stop) {
-		err = ENOMEM;
+		err = ms ? EINVAL : ENODEV;
 		goto out;
 	}
-	if (!++next_token)
-		next_token++;
-	mp->token = p->token = next_token;
-	p->mix = opts && opts->mix;
-	mp->ms = ms;
-	mp->h = h;
-	mp->arg = arg;
-	c->type = CMD_PLAY;
-	c->u.play.p = p;
-	c->u.play.token = p->token;
-	err = media_stream_cmd(ms, c);
+	if (has_tts(source)) {
+		err = play_tts(ms, slot, source, prefix, mix, h, arg);
+		goto out;
+	}
+	err = mplay_build(&p, source, prefix);
+	if (!err)
+		err = handle_alloc(&mp, ms, h, arg);
+	if (!err)
+		err = handle_send(mp, p, mix);
 	if (err)
 		goto out;
 	p = NULL;
-	c = NULL;
 	/* The worker drops the old player for the new one: nothing to send. */
 	mem_deref(*slot);
 	*slot = mp;
 	mp = NULL;
  out:
+	mem_deref(tmp);
 	mplay_free(p);
-	free(c);
 	mem_deref(mp);
 	return err;
 }

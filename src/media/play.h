@@ -7,6 +7,9 @@
  *   tone_stream://<TGML>          e.g. %(1000,0,1000) or L=3;%(100,100,350,440)
  *   silence_stream://<ms>         -1 for ever
  *   file_string://<a>!<b>!<c>     each of these in turn
+ *   tts://<engine>|<voice>|<text>  speech (tts.h), synthesised first; also as
+ *                                 a file_string:// item. Errors of synthesis
+ *                                 come later, through the handler (EIO)
  *   <path>                        any file libsndfile reads, at any rate; relative
  *                                 paths are under the prefix
  * Files are decoded whole (to 8 kHz) here, before the worker gets the player:
