@@ -237,13 +237,10 @@ static bool cond_eval(struct hunt *h, const struct dp_cond *c, const char *xname
 	}
 }
 
-/*
- * FreeSWITCH's switch_perform_substitution: $N and ${N} become capture N (empty
- * when it did not participate); a '$' not followed by a number stays.
- */
-static int substitute(char **outp, const char *data, const struct capture *cap)
+int dp_substitute(char **outp, const char *data, const char *subject, pcre2_match_data *md,
+		  int rc)
 {
-	PCRE2_SIZE *ov = cap->md ? pcre2_get_ovector_pointer(cap->md) : NULL;
+	PCRE2_SIZE *ov = md ? pcre2_get_ovector_pointer(md) : NULL;
 	struct mbuf *mb = mbuf_alloc(strlen(data) + 32);
 	const char *s = data;
 	int err = 0;
@@ -272,8 +269,8 @@ static int substitute(char **outp, const char *data, const struct capture *cap)
 			continue;
 		}
 		s = d + brace;
-		if (ov && num < cap->rc && ov[2 * num] != PCRE2_UNSET)
-			err = mbuf_write_mem(mb, (const uint8_t *)cap->subject + ov[2 * num],
+		if (ov && num < rc && ov[2 * num] != PCRE2_UNSET)
+			err = mbuf_write_mem(mb, (const uint8_t *)subject + ov[2 * num],
 					     ov[2 * num + 1] - ov[2 * num]);
 	}
 	if (!err) {
@@ -282,6 +279,11 @@ static int substitute(char **outp, const char *data, const struct capture *cap)
 	}
 	mem_deref(mb);
 	return err;
+}
+
+static int substitute(char **outp, const char *data, const struct capture *cap)
+{
+	return dp_substitute(outp, data, cap->subject, cap->md, cap->rc);
 }
 
 static void step_destructor(void *data)

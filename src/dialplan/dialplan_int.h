@@ -112,8 +112,22 @@ bool dp_time_match(const struct dp_time *t, time_t now, struct channel *ch);
 int  dp_hunt(const struct dialplan *dp, struct channel *ch, const char *context,
 	     const char *exten, struct list *steps, const bool *stop);
 int  dp_step_add(struct list *steps, const char *app, const char *data);
+/*
+ * FreeSWITCH's switch_perform_substitution: $N and ${N} in `data` become
+ * capture N of `md` over `subject` (rc: pcre2_match's result; empty when it
+ * did not participate, or md is NULL); a '$' not followed by a number stays.
+ */
+int  dp_substitute(char **outp, const char *data, const char *subject,
+		   pcre2_match_data *md, int rc);
 /* A caller-profile field name a condition may test (case-insensitive). */
 bool dp_profile_field_known(const char *name);
+
+/*
+ * apps_media.c: what playback does with `source` (terminators, playback_ms,
+ * current_application_response), for the speech applications.
+ */
+struct app_exec;
+int  dp_playback_start(struct channel *ch, const char *source, struct app_exec *x);
 
 /* apps_flow.c */
 int  apps_flow_init(void);
