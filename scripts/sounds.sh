@@ -46,13 +46,49 @@ voicemail/vm-goodbye|Goodbye.
 EOF
 )
 
+# The say engine's words (FreeSWITCH's sound-pack names): digits, ordinals,
+# money, time and letters.
+ones=(zero one two three four five six seven eight nine ten eleven twelve thirteen
+      fourteen fifteen sixteen seventeen eighteen nineteen)
+nth=("" first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth
+     thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth)
+tens=("" "" twenty thirty forty fifty sixty seventy eighty ninety)
+tenth=("" "" twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth)
+days=(Sunday Monday Tuesday Wednesday Thursday Friday Saturday)
+months=(January February March April May June July August September October November
+        December)
+nato=(alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike
+      november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray yankee zulu)
+letters=abcdefghijklmnopqrstuvwxyz
+words=""
+for i in $(seq 0 19); do words+="digits/$i|${ones[$i]}"$'\n'; done
+for i in $(seq 1 19); do words+="digits/h-$i|${nth[$i]}"$'\n'; done
+for i in $(seq 2 9); do
+	words+="digits/${i}0|${tens[$i]}"$'\n'"digits/h-${i}0|${tenth[$i]}"$'\n'
+done
+for w in hundred thousand million billion; do
+	words+="digits/$w|$w"$'\n'"digits/h-$w|${w}th"$'\n'
+done
+words+="digits/dot|dot"$'\n'"digits/oh|oh"$'\n'
+for w in dollar dollars cent cents and negative; do words+="currency/$w|$w"$'\n'; done
+for w in hour hours minute minutes second seconds; do words+="time/$w|$w"$'\n'; done
+words+="time/a-m|A M"$'\n'"time/p-m|P M"$'\n'
+for i in $(seq 0 6); do words+="time/day-$i|${days[$i]}"$'\n'; done
+for i in $(seq 0 11); do words+="time/mon-$i|${months[$i]}"$'\n'; done
+for i in $(seq 0 25); do
+	c=${letters:$i:1}
+	code=$(printf '%d' "'$c")
+	words+="ascii/$code|$c"$'\n'"phonetic-ascii/$code|${nato[$i]}"$'\n'
+done
+prompts+=$'\n'"$words"
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 made=0
 while IFS='|' read -r name text; do
 	[ -n "$name" ] || continue
-	dir=$out/$(dirname "$name")/8000
-	file=$dir/$(basename "$name").wav
+	dir=$out/${name%/*}/8000
+	file=$dir/${name##*/}.wav
 	[ "$file" -nt "$0" ] && continue
 	mkdir -p "$dir"
 	espeak-ng -v "$voice" -s 150 -w "$tmp/raw.wav" "$text"

@@ -29,6 +29,7 @@
 #include "core/vars.h"
 #include "dialplan/app.h"
 #include "dialplan/dialplan.h"
+#include "dialplan/say.h"
 #include "lua/script.h"
 #include "esl/esl.h"
 #include "esl/esl_outbound.h"
@@ -312,6 +313,10 @@ static int start(const struct options *o, struct config *cfg)
 	if (!rc)
 		rc = script_init(cfg, err, sizeof(err));
 	if (!rc)
+		rc = phrase_load(cfg, err, sizeof(err));
+	if (!rc)
+		rc = config_on_reload(phrase_reload);
+	if (!rc)
 		rc = dialplan_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = config_on_reload(dialplan_reload);
@@ -391,6 +396,7 @@ int main(int argc, char **argv)
 	script_close();
 	conference_close();
 	dialplan_close();
+	phrase_close();
 	sipep_close();
 	media_close();
 	app_close();

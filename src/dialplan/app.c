@@ -74,7 +74,7 @@ int app_exists(const char *name)
 int app_init(void)
 {
 	list_init(&apps);
-	return apps_basic_init() || apps_media_init() ? EINVAL : 0;
+	return apps_basic_init() || apps_media_init() || apps_speech_init() ? EINVAL : 0;
 }
 
 void app_close(void)

@@ -6,5 +6,6 @@
 
 int apps_basic_init(void);
 int apps_media_init(void);     /* apps_media.c: playback, read, record ... */
+int apps_speech_init(void);    /* apps_speech.c: speak, say, phrase */
 
 #endif

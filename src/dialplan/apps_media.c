@@ -15,6 +15,7 @@
 #include "dialplan/app.h"
 #include "dialplan/apps.h"
 #include "dialplan/dialplan_int.h"
+#include "dialplan/say.h"
 #include "media/play.h"
 
 /*
@@ -69,14 +70,21 @@ static const char *playback_terms(struct channel *ch)
 static int play(struct channel *ch, const char *file, media_play_done_h *h, void *arg)
 {
 	struct media_play_opts o = {0};
-	char *tmp;
+	char *tmp, *src = NULL;
 	int err;
 
 	if (!channel_answered(ch))
 		(void)channel_pre_answer(ch);
+	/* say:<text> and phrase:<macro>:<data>, as switch_ivr_play_file takes them. */
+	err = say_expand(&src, ch, file);
+	if (err) {
+		log_warn("%s: cannot play %s: %s\n", channel_name(ch), file, strerror(err));
+		return err;
+	}
 	o.prefix = prefix_of(ch, &tmp);
-	err = media_play_ex(channel_media(ch), file, &o, h, arg);
+	err = media_play_ex(channel_media(ch), src, &o, h, arg);
 	mem_deref(tmp);
+	mem_deref(src);
 	if (err == ENOENT)
 		log_warn("%s: file not found: %s\n", channel_name(ch), file);
 	else if (err)
@@ -138,7 +146,8 @@ static void playback_destructor(void *data)
 		media_play_stop(channel_media(pb->ch));
 }
 
-static void playback_finish(struct playback *pb, bool to_end, uint64_t len_ms)
+static void playback_finish(struct playback *pb, bool to_end, uint64_t len_ms,
+			    const char *resp)
 {
 	struct app_exec *x = pb->x;
 	uint64_t ms = to_end ? len_ms : tmr_jiffies() - pb->start;
@@ -149,7 +158,7 @@ static void playback_finish(struct playback *pb, bool to_end, uint64_t len_ms)
 	channel_var_setf(pb->ch, "playback_seconds", "%llu", (unsigned long long)ms / 1000);
 	app_exec_on_cancel(x, NULL, NULL);
 	mem_deref(pb);
-	app_exec_done(x, RESP_PLAYED);
+	app_exec_done(x, resp);
 }
 
 static void playback_done(int err, void *arg)
@@ -157,7 +166,8 @@ static void playback_done(int err, void *arg)
 	struct playback *pb = arg;
 
 	pb->playing = false;
-	playback_finish(pb, false, 0);
+	/* Speech that could not be synthesised: the call goes on. */
+	playback_finish(pb, false, 0, err ? RESP_ERROR : RESP_PLAYED);
 }
 
 static void playback_watch(struct channel *ch, enum channel_note note, const char *data,
@@ -170,7 +180,7 @@ static void playback_watch(struct channel *ch, enum channel_note note, const cha
 	channel_var_set(ch, "playback_terminator_used", data);
 	media_play_stop(channel_media(ch));
 	pb->playing = false;
-	playback_finish(pb, false, 0);
+	playback_finish(pb, false, 0, RESP_PLAYED);
 }
 
 static void playback_cancel(void *data)
@@ -178,7 +188,7 @@ static void playback_cancel(void *data)
 	mem_deref(data);
 }
 
-static int app_playback(struct channel *ch, const char *args, struct app_exec *x)
+int dp_playback_start(struct channel *ch, const char *args, struct app_exec *x)
 {
 	struct playback *pb;
 	int err;
@@ -208,6 +218,11 @@ static int app_playback(struct channel *ch, const char *args, struct app_exec *x
 	}
 	app_exec_on_cancel(x, playback_cancel, pb);
 	return EINPROGRESS;
+}
+
+static int app_playback(struct channel *ch, const char *args, struct app_exec *x)
+{
+	return dp_playback_start(ch, args, x);
 }
 
 /* ---- read and play_and_get_digits --------------------------------------------- */
