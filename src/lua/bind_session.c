@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/vars.h"
 #include "dialplan/app.h"
+#include "dialplan/say.h"
 #include "lua/lua_int.h"
 #include "media/play.h"
 
@@ -785,12 +786,11 @@ static int play_resume(lua_State *L, void *data)
 }
 
 /* Relative files under sound_prefix (channel, then global), as playback does. */
-static int s_stream_file(lua_State *L)
+static int play_source(lua_State *L, struct lsession *ss, const char *file)
 {
-	struct lsession *ss = check_session(L, 1);
-	const char *file = luaL_checkstring(L, 2);
 	struct media_play_opts o = {0};
 	struct sop *op;
+	char *src = NULL;
 	int err;
 
 	run_hook(L, ss, 1);
@@ -805,7 +805,11 @@ static int s_stream_file(lua_State *L)
 	op = sop_alloc(L, ss, SOP_PLAY);
 	o.prefix = channel_var(ss->ch, "sound_prefix");
 	mem_ref(op);                 /* held by the player until it is done */
-	err = media_play_ex(channel_media(ss->ch), file, &o, play_done, op);
+	/* say: and phrase: sources, as switch_ivr_play_file takes them. */
+	err = say_expand(&src, ss->ch, file);
+	if (!err)
+		err = media_play_ex(channel_media(ss->ch), src, &o, play_done, op);
+	mem_deref(src);
 	if (err) {
 		log_warn("lua: %s: cannot play %s: %s\n", channel_name(ss->ch), file,
 			 strerror(err));
@@ -818,6 +822,83 @@ static int s_stream_file(lua_State *L)
 	if (ss->cb_fn && ss->ndtmf)
 		sop_wake(op);
 	return script_wait(L, play_resume, sop_cancel, op);
+}
+
+static int s_stream_file(lua_State *L)
+{
+	return play_source(L, check_session(L, 1), luaL_checkstring(L, 2));
+}
+
+/*
+ * Speech, say and phrases (spec/lua.md 7): sources for play_source, so the
+ * input callback hears digits as during streamFile. speak() without
+ * set_tts_params returns 0 at once, as mod_lua does.
+ */
+static int s_speak(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	const char *text = luaL_checkstring(L, 2);
+	char *src = NULL;
+	int n;
+
+	if (!sess_up(ss) || say_tts_source(&src, ss->ch, NULL, NULL, text)) {
+		if (sess_up(ss))
+			log_warn("lua: %s: speak without set_tts_params\n", channel_name(ss->ch));
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	n = play_source(L, ss, src);
+	mem_deref(src);
+	return n;
+}
+
+static int s_set_tts_params(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+
+	if (sess_up(ss)) {
+		channel_var_set(ss->ch, "tts_engine", luaL_optstring(L, 2, NULL));
+		channel_var_set(ss->ch, "tts_voice", luaL_optstring(L, 3, NULL));
+	}
+	return 0;
+}
+
+/* say(text, module, type, method [, gender]) */
+static int s_say(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	char *src = NULL;
+	int n, err;
+
+	err = say_source(&src, luaL_checkstring(L, 3), luaL_checkstring(L, 4),
+			 luaL_checkstring(L, 5), luaL_optstring(L, 6, NULL),
+			 luaL_checkstring(L, 2));
+	if (err) {
+		log_warn("lua: say %s as %s %s: %s\n", lua_tostring(L, 2), lua_tostring(L, 4),
+			 lua_tostring(L, 5), strerror(err));
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	n = play_source(L, ss, src);
+	mem_deref(src);
+	return n;
+}
+
+/* sayPhrase(name [, data [, lang]]) */
+static int s_say_phrase(lua_State *L)
+{
+	struct lsession *ss = check_session(L, 1);
+	char *src = NULL;
+	int n;
+
+	if (!sess_up(ss) || phrase_source(&src, ss->ch, luaL_checkstring(L, 2),
+					  luaL_optstring(L, 3, ""), luaL_optstring(L, 4, NULL))) {
+		lua_pushinteger(L, 0);
+		return 1;
+	}
+	n = play_source(L, ss, src);
+	mem_deref(src);
+	return n;
 }
 
 /*
@@ -1238,6 +1319,11 @@ void script_bind_session(lua_State *L)
 		{"sleep", s_sleep},
 		{"collectDigits", s_collect_digits},
 		{"streamFile", s_stream_file},
+		{"speak", s_speak},
+		{"set_tts_params", s_set_tts_params},
+		{"set_tts_parms", s_set_tts_params},
+		{"say", s_say},
+		{"sayPhrase", s_say_phrase},
 		{"getDigits", s_get_digits},
 		{"flushDigits", s_flush_digits},
 		{"flushEvents", s_flush_events},
