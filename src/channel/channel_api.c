@@ -211,7 +211,7 @@ static int cmd_uuid_getvar(struct api_call *call, const char *args)
 		return api_usage(call);
 	if (!ch)
 		return api_printf(call, NO_CHANNEL);
-	v = channel_var(ch, rest);
+	v = channel_var_lookup(ch, rest);
 	return api_printf(call, "%s", v ? v : "_undef_");
 }
 

@@ -236,6 +236,10 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 			assert.equal(await waitVar(c, uuid, 'digits', '123'), '123');
 			assert.equal(await api(c, `uuid_getvar ${uuid} read_result`), 'success');
 			assert.equal(await api(c, `uuid_getvar ${uuid} read_terminator_used`), '#');
+			/* Caller-profile fields answer when no variable has the name. */
+			const cid = await api(c, `uuid_getvar ${uuid} caller_id_number`);
+			assert.notEqual(cid, '_undef_');
+			assert.equal(await api(c, `uuid_getvar ${uuid} ani`), cid);
 			const heard = frames(phone).filter((f) => f.rms > 2000);
 			assert.ok(heard.length > 3, 'the prompt played');
 			assert.equal(dominant([].concat(...heard.map((f) => f.s)), FREQS).freq, 440);
