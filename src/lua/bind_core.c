@@ -206,6 +206,8 @@ struct api_wait {
 	struct mbuf *out;
 	int err;
 	bool done;
+	script_api_h *h;             /* NULL: API:execute's text; else the caller pushes */
+	int flags;
 };
 
 static void api_wait_destructor(void *data)
@@ -228,7 +230,13 @@ static void api_wait_done(int err, const char *out, size_t len, void *arg)
 static int api_wait_push(lua_State *L, void *data)
 {
 	struct api_wait *w = data;
+	int n;
 
+	if (w->h) {
+		n = w->h(L, w->err, (const char *)w->out->buf, w->out->end, w->flags);
+		mem_deref(w);
+		return n;
+	}
 	if (w->err == ENOENT) {
 		lua_pushstring(L, "INVALID COMMAND!\n");
 	} else {
@@ -252,16 +260,13 @@ static void api_wait_cancel(void *data)
 	mem_deref(w);
 }
 
-static int api_run(lua_State *L, const char *cmd, const char *args)
+static int api_start(lua_State *L, const char *cmd, const char *args, script_api_h *h,
+		     int flags)
 {
 	struct api_wait *w;
 	struct api_call *call = NULL;
 	int rc;
 
-	if (!*cmd) {
-		lua_pushstring(L, "-ERR No application specified");
-		return 1;
-	}
 	w = mem_zalloc(sizeof(*w), api_wait_destructor);
 	if (w)
 		w->out = mbuf_alloc(256);
@@ -270,6 +275,8 @@ static int api_run(lua_State *L, const char *cmd, const char *args)
 		return luaL_error(L, "API: out of memory");
 	}
 	w->s = script_of(L);
+	w->h = h;
+	w->flags = flags;
 	rc = api_exec(&call, cmd, args, api_wait_done, w);
 	if (!w->done && rc != EINPROGRESS) {
 		w->err = rc;          /* failed before it ran (out of memory) */
@@ -281,10 +288,27 @@ static int api_run(lua_State *L, const char *cmd, const char *args)
 	if (!script_can_wait(L)) {
 		/* A hook or metamethod cannot wait: the command goes on unheard. */
 		api_wait_cancel(w);
+		if (h)
+			return h(L, EWOULDBLOCK, "", 0, flags);
 		lua_pushstring(L, "-ERR command did not finish at once\n");
 		return 1;
 	}
 	return script_wait(L, api_wait_push, api_wait_cancel, w);
+}
+
+static int api_run(lua_State *L, const char *cmd, const char *args)
+{
+	if (!*cmd) {
+		lua_pushstring(L, "-ERR No application specified");
+		return 1;
+	}
+	return api_start(L, cmd, args, NULL, 0);
+}
+
+int script_api_run(lua_State *L, const char *cmd, const char *args, script_api_h *h,
+		   int flags)
+{
+	return api_start(L, cmd, args, h, flags);
 }
 
 static int api_execute(lua_State *L)

@@ -20,6 +20,7 @@
 #include "core/vars.h"
 #include "dialplan/app.h"
 #include "dialplan/say.h"
+#include "event/event.h"
 #include "lua/lua_int.h"
 #include "media/play.h"
 
@@ -27,6 +28,7 @@
 
 enum {
 	DTMF_MAX          = 128,     /* digits queued for the script */
+	EVENTS_MAX        = 64,      /* events queued by sendEvent */
 	ORIGINATE_TIMEOUT = 60,      /* s, as mod_lua's constructor */
 };
 
@@ -43,6 +45,8 @@ struct lsession {
 	bool hook_due, hook_ran;
 	const char *hook_why;        /* "hangup" or "transfer" */
 	char *cb_fn, *cb_arg;
+	struct event *evq[EVENTS_MAX];   /* sendEvent, for the input callback */
+	size_t nev;
 	struct sop *op;              /* what the run waits for, if on this session */
 };
 
@@ -208,10 +212,17 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 		sop_wake(ss->op);
 }
 
+static void flush_events(struct lsession *ss)
+{
+	while (ss->nev)
+		event_deref(ss->evq[--ss->nev]);
+}
+
 static void lsession_destructor(void *data)
 {
 	struct lsession *ss = data;
 
+	flush_events(ss);
 	list_unlink(&ss->le);
 	ss->watch = mem_deref(ss->watch);
 	if (ss->ch && ss->autohangup && channel_up(ss->ch))
@@ -357,12 +368,54 @@ static bool cb_says_stop(const char *ret)
  * Hand the queued digits to the input callback, one by one. True when it
  * said to stop. A callback that fails counts as "SCRIPT_ERROR": stop.
  */
+static bool call_callback(lua_State *L, struct lsession *ss, int nargs)
+{
+	bool stop;
+
+	if (ss->cb_arg) {
+		lua_getglobal(L, ss->cb_arg);
+		nargs++;
+	}
+	if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
+		log_err("lua: %s: input callback: %s\n", script_name(ss->s),
+			lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return true;
+	}
+	stop = cb_says_stop(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return stop;
+}
+
+/* Queued events go to the callback as on_input(session, "event", event [, arg]). */
+static bool feed_events(lua_State *L, struct lsession *ss, int sidx)
+{
+	while (ss->cb_fn && ss->nev) {
+		struct event *ev = ss->evq[0];
+
+		memmove(ss->evq, ss->evq + 1, --ss->nev * sizeof(ss->evq[0]));
+		lua_getglobal(L, ss->cb_fn);
+		if (!lua_isfunction(L, -1)) {
+			event_deref(ev);
+			lua_pop(L, 1);
+			return false;
+		}
+		lua_pushvalue(L, sidx);
+		lua_pushstring(L, "event");
+		script_push_event(L, ev, false);         /* takes our reference */
+		if (call_callback(L, ss, 3))
+			return true;
+	}
+	return false;
+}
+
 static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
 {
+	if (feed_events(L, ss, sidx))
+		return true;
 	while (ss->cb_fn && ss->ndtmf) {
 		char digit[2] = {ss->dtmf[0], '\0'};
 		int nargs = 3;
-		bool stop;
 
 		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
 		lua_getglobal(L, ss->cb_fn);
@@ -379,19 +432,7 @@ static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
 		lua_setfield(L, -2, "digit");
 		lua_pushinteger(L, 100);
 		lua_setfield(L, -2, "duration");
-		if (ss->cb_arg) {
-			lua_getglobal(L, ss->cb_arg);
-			nargs++;
-		}
-		if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
-			log_err("lua: %s: input callback: %s\n", script_name(ss->s),
-				lua_tostring(L, -1));
-			lua_pop(L, 1);
-			return true;
-		}
-		stop = cb_says_stop(lua_tostring(L, -1));
-		lua_pop(L, 1);
-		if (stop)
+		if (call_callback(L, ss, nargs))
 			return true;
 	}
 	return false;
@@ -728,7 +769,7 @@ static int wait_with_callback(lua_State *L, struct lsession *ss, lua_Integer ms)
 	op = sop_alloc(L, ss, SOP_SLEEP);
 	tmr_start(&op->tmr, (uint64_t)ms, op_timer, op);
 	ss->op = op;
-	if (ss->cb_fn && ss->ndtmf)
+	if (ss->cb_fn && (ss->ndtmf || ss->nev))
 		sop_wake(op);
 	return script_wait(L, sleep_resume, sop_cancel, op);
 }
@@ -819,7 +860,7 @@ static int play_source(lua_State *L, struct lsession *ss, const char *file)
 		return 1;
 	}
 	ss->op = op;
-	if (ss->cb_fn && ss->ndtmf)
+	if (ss->cb_fn && (ss->ndtmf || ss->nev))
 		sop_wake(op);
 	return script_wait(L, play_resume, sop_cancel, op);
 }
@@ -993,7 +1034,7 @@ static int s_flush_digits(lua_State *L)
 
 static int s_flush_events(lua_State *L)
 {
-	check_session(L, 1);
+	flush_events(check_session(L, 1));
 	lua_pushinteger(L, 0);
 	return 1;
 }
@@ -1295,6 +1336,34 @@ static int session_index(lua_State *L)
 	return 1;
 }
 
+/* ---- for the methods of bind_channel.c -------------------------------------- */
+
+struct lsession *script_check_session(lua_State *L, int idx)
+{
+	return check_session(L, idx);
+}
+
+struct channel *script_session_channel(const struct lsession *ss)
+{
+	return ss->ch;
+}
+
+bool script_session_ready(lua_State *L, struct lsession *ss, int sidx)
+{
+	run_hook(L, ss, sidx);
+	return sess_up(ss);
+}
+
+int script_session_send_event(struct lsession *ss, struct event *ev)
+{
+	if (ss->nev >= EVENTS_MAX)
+		return EOVERFLOW;
+	ss->evq[ss->nev++] = event_ref(ev);
+	if (ss->op)
+		sop_wake(ss->op);
+	return 0;
+}
+
 void script_bind_session(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -1341,6 +1410,7 @@ void script_bind_session(lua_State *L)
 
 	luaL_newmetatable(L, SESSION_MT);
 	luaL_setfuncs(L, methods, 0);
+	script_bind_session_more(L);
 	lua_pushcfunction(L, session_index);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);

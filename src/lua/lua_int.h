@@ -7,6 +7,7 @@
 #define CONFAB_LUA_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -61,6 +62,9 @@ void script_bind_core(lua_State *L);      /* consoleLog, API, getGlobalVariable,
 void script_bind_event(lua_State *L);     /* Event, EventConsumer */
 void script_bind_session(lua_State *L);   /* Session */
 void script_bind_dbh(lua_State *L);       /* Dbh */
+void script_bind_json(lua_State *L);      /* JSON */
+/* The Session methods of bind_channel.c, into the metatable on top of the stack. */
+void script_bind_session_more(lua_State *L);
 
 /* Wake the session waits of runs moved off `ch` (script_channel_moved). */
 void script_sessions_moved(struct channel *ch);
@@ -72,6 +76,30 @@ struct event *script_check_event(lua_State *L, int idx);
 
 /* A Session object for `ch`, without auto-hangup (the dialplan's `session`). */
 void script_push_session(lua_State *L, struct channel *ch);
+
+/*
+ * Run an API command as API:execute does (the run waits for a command that
+ * finishes later), but `h` pushes the results: err 0 on success, ENOENT for
+ * an unknown command, EWOULDBLOCK when the command did not finish at once
+ * where the run cannot wait, another errno when it failed; out is its output.
+ * Returns what h returns (or the wait).
+ */
+typedef int (script_api_h)(lua_State *L, int err, const char *out, size_t len, int flags);
+int  script_api_run(lua_State *L, const char *cmd, const char *args, script_api_h *h,
+		    int flags);
+
+/*
+ * Session objects for the methods outside bind_session.c (bind_channel.c):
+ * the object at idx (a Lua error if it is none), its channel (NULL: empty),
+ * whether it is ready (runs a due hangup hook first, the object at sidx), and
+ * queueing an event for its input callback (takes a reference; EOVERFLOW when
+ * the queue is full).
+ */
+struct lsession;
+struct lsession *script_check_session(lua_State *L, int idx);
+struct channel *script_session_channel(const struct lsession *ss);
+bool script_session_ready(lua_State *L, struct lsession *ss, int sidx);
+int  script_session_send_event(struct lsession *ss, struct event *ev);
 
 /* A `stream` object (API scripts): write() appends to mb, which the caller owns. */
 void script_push_stream(lua_State *L, struct mbuf *mb);

@@ -26,6 +26,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const h = require('./harness');
+const { until, EventLog } = require('./eventlog');
 const sipp = require('./sipp');
 const { RtpPhone, goertzel, rms, ulawDecode, RATE } = require('./rtp');
 const { readWav, writeWav } = require('./wav');
@@ -150,94 +151,6 @@ function timeline(phone, since = 0) {
 	return runs.map((r) => `${r.f}x${r.n}`).join(' ') || 'no packets';
 }
 
-/* Polls fn() (which returns { ok, ... }) until ok; fails with the last result. */
-async function until(what, fn, ms = 10000, step = 150) {
-	const deadline = Date.now() + ms;
-	let last;
-	for (;;) {
-		last = await fn();
-		if (last.ok)
-			return last;
-		if (Date.now() > deadline)
-			throw new Error(`${what}: not within ${ms} ms; last: ${last.info || ''}`);
-		await h.sleep(step);
-	}
-}
-
-/*
- * The conference::maintenance events of one event-socket connection, in
- * order, with bounded waits for the first one after a mark that matches.
- */
-class EventLog {
-	static async open(server) {
-		const c = await h.rawAuthed(server);
-		const r = await c.cmd(`event plain CUSTOM ${SUB}`);
-		assert.equal(r.headers['Reply-Text'], '+OK event listener enabled plain');
-		const log = new EventLog(c);
-		log.pump();
-		return log;
-	}
-
-	constructor(c) {
-		this.c = c;
-		this.events = [];
-		this.waiters = new Set();
-	}
-
-	async pump() {
-		while (!this.c.closed) {
-			let f;
-			try {
-				f = await this.c.readFrame(1000);
-			} catch {
-				continue;
-			}
-			if (f.type !== 'text/event-plain')
-				continue;
-			const e = h.parsePlainEvent(f.body).map;
-			e.at = Date.now();
-			e.index = this.events.length;
-			this.events.push(e);
-			for (const w of [...this.waiters])
-				w();
-		}
-	}
-
-	mark() {
-		return this.events.length;
-	}
-
-	all(pred, from = 0) {
-		return this.events.slice(from).filter(pred);
-	}
-
-	wait(pred, { from = 0, ms = 10000, what = 'an event' } = {}) {
-		return new Promise((resolve, reject) => {
-			let timer, i = from;
-			const w = () => {
-				for (; i < this.events.length; i++) {
-					if (pred(this.events[i])) {
-						this.waiters.delete(w);
-						clearTimeout(timer);
-						resolve(this.events[i]);
-						return;
-					}
-				}
-			};
-			timer = setTimeout(() => {
-				this.waiters.delete(w);
-				const seen = this.events.slice(from).map((e) =>
-					`${e.Action}${e['Member-ID'] ? ' ' + e['Member-ID'] : ''}` +
-					`${e.Result ? ' ' + e.Result : ''}`);
-				reject(new Error(`timed out after ${ms} ms waiting for ${what}; since the mark: ` +
-					JSON.stringify(seen.slice(-40))));
-			}, ms);
-			this.waiters.add(w);
-			w();
-		});
-	}
-}
-
 /* An event of the test room with this Action and these header values. */
 function act(action, extra = {}, room = ROOM) {
 	return (e) => e['Event-Subclass'] === SUB && e.Action === action &&
@@ -264,7 +177,7 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 		});
 		const target = `${h.HOST}:${server.sipPort}`;
 		const c = await h.rawAuthed(server);
-		const ev = await EventLog.open(server);
+		const ev = await EventLog.open(server, `CUSTOM ${SUB}`);
 		const sipps = [], phones = [];
 		let failed = 0;
 		t.after(async () => {

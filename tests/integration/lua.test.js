@@ -27,8 +27,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const h = require('./harness');
+const { until, EventLog } = require('./eventlog');
 const sipp = require('./sipp');
 const { RtpPhone, goertzel, rms, ulawDecode } = require('./rtp');
+const { readWav, writeWav } = require('./wav');
 
 const T = { timeout: 30000 };
 const AUTH = { user: '1000', password: '1234' };
@@ -36,10 +38,56 @@ const FREQS = [350, 1000, 1400, 1800, 2000, 2400, 2600, 3000];
 const ROOM = '7390';
 const INVITEE = '1005';
 const MISSING_ROOM = 'lua_nosuch_room';
+/* insertFile's files: B (0.5 s of 2000 Hz) goes into A (1 s of 1000 Hz) at 0.5 s. */
+const INSERT_A = path.join(os.tmpdir(), `lua-insert-a-${process.pid}.wav`);
+const INSERT_B = path.join(os.tmpdir(), `lua-insert-b-${process.pid}.wav`);
 
 /* ---- the scripts (conf/scripts) ------------------------------------------- */
 
 const SCRIPTS = {
+	/* The Session methods about the channel's data, JSON, insertFile, sendEvent. */
+	'more.lua': `
+local function report(name, value) session:setVariable("more_" .. name, tostring(value)) end
+session:answer()
+session:executeString("set more_exec=via executeString")
+session:setPrivate("k", "v1")
+report("priv", session:getPrivate("k") .. "," .. tostring(session:getPrivate("nokey")))
+local cdr = session:getXMLCDR()
+report("cdr", table.concat({cdr:sub(1, 5),
+	tostring(cdr:find("<uuid>" .. session:get_uuid() .. "</uuid>", 1, true) ~= nil),
+	tostring(cdr:find("<more_exec>via%20executeString</more_exec>", 1, true) ~= nil),
+	tostring(cdr:find("<destination_number>7320</destination_number>", 1, true) ~= nil)}, ","))
+local e = freeswitch.Event("CUSTOM", "lua::test")
+e:addHeader("Test", "more_data")
+session:setEventData(e)
+e:fire()
+report("print", session:print("hi"))
+session:consoleLog2("info", "more.lua", "fn", 7, "more consoleLog2\\n")
+session:detectSpeech("init", "x", "y")
+report("pads", session:playAndDetectSpeech("silence_stream://10", "nosuchasr", "g"))
+local j = freeswitch.JSON()
+j:return_unformatted_json(true)
+report("json", j:execute2({command = "fsapi", data = {cmd = "global_getvar", arg = "more_probe"}}))
+report("roundtrip", j:encode(j:decode('{"a":[1,2,{"b":true}]}')))
+report("insert", session:insertFile(argv[1], argv[2], 4000))
+report("insert_bad", session:insertFile(argv[1], "/nonexistent.wav", 0))
+function on_input(s, kind, obj, arg)
+	if kind == "event" then
+		report("cb", kind .. ":" .. tostring(obj:getHeader("X-Thing")) .. ":" .. tostring(arg))
+		return "break"
+	end
+end
+cbarg = "argval"
+session:setInputCallback("on_input", "cbarg")
+local q = freeswitch.Event("CUSTOM", "lua::queued")
+q:addHeader("X-Thing", "queued-1")
+session:sendEvent(q)
+local api = freeswitch.API()
+local t0 = tonumber(api:getTime())
+session:sleep(15000)
+report("slept", tonumber(api:getTime()) - t0 < 10000)
+report("stage", "done")
+`,
 	/* `lua args.lua a b c`: argv, env and the absent session, to the stream. */
 	'args.lua': `
 local got = {}
@@ -301,6 +349,12 @@ const LUA_CONF = `<configuration name="lua.conf" description="LUA Configuration"
 `;
 
 const DIALPLAN = `<include>
+  <extension name="t_lua_more">
+    <condition field="destination_number" expression="^7320$">
+      <action application="lua" data="more.lua ${INSERT_A} ${INSERT_B}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
   <extension name="t_lua_ivr">
     <condition field="destination_number" expression="^7300$">
       <action application="lua" data="ivr.lua"/>
@@ -372,92 +426,6 @@ const DIALPLAN = `<include>
 `;
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-/* Polls fn() (which returns { ok, ... }) until ok; fails with the last result. */
-async function until(what, fn, ms = 10000, step = 100) {
-	const deadline = Date.now() + ms;
-	let last;
-	for (;;) {
-		last = await fn();
-		if (last.ok)
-			return last;
-		if (Date.now() > deadline)
-			throw new Error(`${what}: not within ${ms} ms; last: ${last.info || ''}`);
-		await h.sleep(step);
-	}
-}
-
-/* Every event one event-socket connection receives, with bounded waits. */
-class EventLog {
-	static async open(server, subscription) {
-		const c = await h.rawAuthed(server);
-		const r = await c.cmd(`event plain ${subscription}`);
-		assert.equal(r.headers['Reply-Text'], '+OK event listener enabled plain');
-		const log = new EventLog(c);
-		log.pump();
-		return log;
-	}
-
-	constructor(c) {
-		this.c = c;
-		this.events = [];
-		this.waiters = new Set();
-	}
-
-	async pump() {
-		while (!this.c.closed) {
-			let f;
-			try {
-				f = await this.c.readFrame(1000);
-			} catch {
-				continue;
-			}
-			if (f.type !== 'text/event-plain')
-				continue;
-			const e = h.parsePlainEvent(f.body).map;
-			e.at = Date.now();
-			e.index = this.events.length;
-			this.events.push(e);
-			for (const w of [...this.waiters])
-				w();
-		}
-	}
-
-	mark() {
-		return this.events.length;
-	}
-
-	all(pred, from = 0) {
-		return this.events.slice(from).filter(pred);
-	}
-
-	wait(pred, { from = 0, ms = 10000, what = 'an event' } = {}) {
-		return new Promise((resolve, reject) => {
-			let timer, i = from;
-			const w = () => {
-				for (; i < this.events.length; i++) {
-					if (pred(this.events[i])) {
-						this.waiters.delete(w);
-						clearTimeout(timer);
-						resolve(this.events[i]);
-						return;
-					}
-				}
-			};
-			timer = setTimeout(() => {
-				this.waiters.delete(w);
-				const seen = this.events.slice(from).map((e) => `${e['Event-Name']}` +
-					`${e['Event-Subclass'] ? '/' + e['Event-Subclass'] : ''}` +
-					`${e.Action ? ' ' + e.Action : ''}${e['Hook-Action'] ? ' ' + e['Hook-Action'] : ''}` +
-					`${e.Test ? ' ' + e.Test : ''}`);
-				reject(new Error(`timed out after ${ms} ms waiting for ${what}; since the mark: ` +
-					JSON.stringify(seen.slice(-40))));
-			}, ms);
-			this.waiters.add(w);
-			w();
-		});
-	}
-}
 
 const custom = (sub, extra = {}) => (e) => e['Event-Name'] === 'CUSTOM' &&
 	e['Event-Subclass'] === sub &&
@@ -1103,6 +1071,50 @@ test('lua scripting', { skip: !sipp.available() && 'sipp not installed', timeout
 			assert.equal(r.code, 0, `the dialplan hung up: ${r.err}${r.out}`);
 			assert.ok(tonePackets(phone, 1800, t0 - 1000) >= 40,
 				`the dialplan's next playback (${tonePackets(phone, 1800, t0 - 1000)} packets)`);
+		});
+
+		/* ---- 6b. the Session methods about data, JSON, insertFile, sendEvent ---- */
+
+		await sub('executeString, private values, getXMLCDR, setEventData, print, speech, ' +
+			'JSON, insertFile, sendEvent to the input callback', T, async () => {
+			writeWav(INSERT_A, 8000, 1000, 1);
+			writeWav(INSERT_B, 8000, 2000, 0.5);
+			assert.equal((await api('global_setvar more_probe=probed')).trim(), '+OK');
+			const from = server.logText().length;
+			const mark = ev.mark();
+			const { uuid } = await call('7320');
+			assert.equal(await waitVar(uuid, 'more_stage', 'done', 15000), 'done');
+			const v = async (n) => (await api(`uuid_getvar ${uuid} more_${n}`)).trim();
+			assert.equal(await v('exec'), 'via executeString');
+			assert.equal(await v('priv'), 'v1,nil');
+			assert.equal(await v('cdr'), '<cdr ,true,true,true');
+			const data = await ev.wait((e) => e['Event-Subclass'] === 'lua::test' &&
+				e.Test === 'more_data', { from: mark, what: 'the event with the channel data' });
+			assert.equal(data['Unique-ID'], uuid);
+			assert.equal(data['Caller-Destination-Number'], '7320');
+			assert.equal(data['Channel-State'], 'CS_EXECUTE');
+			assert.equal(await v('print'), '0');
+			assert.equal(await v('pads'), 'nil');
+			assert.equal(await v('json'), '{"message":"probed"}');
+			assert.equal(await v('roundtrip'), '{"a":[1,2,{"b":true}]}');
+			assert.equal(await v('insert'), '1');
+			assert.equal(await v('insert_bad'), '0');
+			assert.equal(await v('cb'), 'event:queued-1:argval');
+			assert.equal(await v('slept'), 'true', 'the callback\'s "break" ended the sleep');
+			const log = server.logText().slice(from);
+			assert.match(log, /more\.lua:7 .*more consoleLog2/);
+			assert.match(log, /\[ERR\][^\n]*detectSpeech: no speech recognition engine/);
+			assert.match(log, /\[ERR\][^\n]*playAndDetectSpeech: .*ASR INIT ERROR/);
+			const w = readWav(INSERT_A);
+			assert.equal(w.samples.length, 12000);
+			const part = (a, b) => w.samples.slice(a, b);
+			assert.ok(goertzel(part(500, 3500), 1000) > 10 * goertzel(part(500, 3500), 2000));
+			assert.ok(goertzel(part(4500, 7500), 2000) > 10 * goertzel(part(4500, 7500), 1000),
+				'B sits at sample 4000');
+			assert.ok(goertzel(part(8500, 11500), 1000) > 10 * goertzel(part(8500, 11500), 2000));
+			await api(`uuid_kill ${uuid}`);
+			fs.rmSync(INSERT_A, { force: true });
+			fs.rmSync(INSERT_B, { force: true });
 		});
 
 		/* ---- 7. the startup script, then a busy one (last: it never ends) ---- */
