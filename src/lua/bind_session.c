@@ -871,6 +871,17 @@ static int s_stream_file(lua_State *L)
 }
 
 /*
+ * play_source for a source the caller allocated: it is kept on the Lua stack
+ * instead, since play_source may yield and never return here to free it.
+ */
+static int play_owned(lua_State *L, struct lsession *ss, char *src)
+{
+	lua_pushstring(L, src);
+	mem_deref(src);
+	return play_source(L, ss, lua_tostring(L, -1));
+}
+
+/*
  * Speech, say and phrases (spec/lua.md 7): sources for play_source, so the
  * input callback hears digits as during streamFile. speak() without
  * set_tts_params returns 0 at once, as mod_lua does.
@@ -880,7 +891,6 @@ static int s_speak(lua_State *L)
 	struct lsession *ss = check_session(L, 1);
 	const char *text = luaL_checkstring(L, 2);
 	char *src = NULL;
-	int n;
 
 	if (!sess_up(ss) || say_tts_source(&src, ss->ch, NULL, NULL, text)) {
 		if (sess_up(ss))
@@ -888,9 +898,7 @@ static int s_speak(lua_State *L)
 		lua_pushinteger(L, 0);
 		return 1;
 	}
-	n = play_source(L, ss, src);
-	mem_deref(src);
-	return n;
+	return play_owned(L, ss, src);
 }
 
 static int s_set_tts_params(lua_State *L)
@@ -909,7 +917,7 @@ static int s_say(lua_State *L)
 {
 	struct lsession *ss = check_session(L, 1);
 	char *src = NULL;
-	int n, err;
+	int err;
 
 	err = say_source(&src, luaL_checkstring(L, 3), luaL_checkstring(L, 4),
 			 luaL_checkstring(L, 5), luaL_optstring(L, 6, NULL),
@@ -920,9 +928,7 @@ static int s_say(lua_State *L)
 		lua_pushinteger(L, 0);
 		return 1;
 	}
-	n = play_source(L, ss, src);
-	mem_deref(src);
-	return n;
+	return play_owned(L, ss, src);
 }
 
 /* sayPhrase(name [, data [, lang]]) */
@@ -930,16 +936,13 @@ static int s_say_phrase(lua_State *L)
 {
 	struct lsession *ss = check_session(L, 1);
 	char *src = NULL;
-	int n;
 
 	if (!sess_up(ss) || phrase_source(&src, ss->ch, luaL_checkstring(L, 2),
 					  luaL_optstring(L, 3, ""), luaL_optstring(L, 4, NULL))) {
 		lua_pushinteger(L, 0);
 		return 1;
 	}
-	n = play_source(L, ss, src);
-	mem_deref(src);
-	return n;
+	return play_owned(L, ss, src);
 }
 
 /*

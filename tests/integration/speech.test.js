@@ -59,7 +59,21 @@ const DIALPLAN = `<include>
       <action application="park"/>
     </condition>
   </extension>
+  <extension name="t_lua_say">
+    <condition field="destination_number" expression="^7205$">
+      <action application="answer"/>
+      <action application="set" data="sound_prefix=$\${sounds_dir}/saytest"/>
+      <action application="lua" data="speech_test.lua"/>
+      <action application="park"/>
+    </condition>
+  </extension>
 </include>
+`;
+
+/* session:say, then session:sayPhrase in language xx, each result kept in a variable. */
+const LUA_SCRIPT = `local said = session:say("123", "en", "number", "pronounced")
+local phrased = session:sayPhrase("pick", "02", "xx")
+session:setVariable("lua_spoken", tostring(said) .. "," .. tostring(phrased))
 `;
 
 /* "01": the ^1$ input matches, plays digits/1; "02" says 2 through the nomatch branch. */
@@ -135,6 +149,8 @@ test('speech applications', { skip: !sipp.available() && 'sipp not installed',
 			fs.writeFileSync(path.join(dir, '90_speech_test.xml'), DIALPLAN);
 			fs.mkdirSync(path.join(conf, 'lang', 'xx'), { recursive: true });
 			fs.writeFileSync(path.join(conf, 'lang', 'xx', 'xx.xml'), LANG);
+			fs.mkdirSync(path.join(conf, 'scripts'), { recursive: true });
+			fs.writeFileSync(path.join(conf, 'scripts', 'speech_test.lua'), LUA_SCRIPT);
 		},
 	});
 	for (const [name, hz] of Object.entries(WORDS))
@@ -185,6 +201,15 @@ test('speech applications', { skip: !sipp.available() && 'sipp not installed',
 			await h.sleep(100);
 			/* "02": ^01$ fails (its nomatch is empty), ^0(\d)$ says $1 = 2. */
 			assert.deepEqual(toneOrder(phone), [2600]);
+			await hangup(uuid, phone, uac);
+		});
+
+	await t.test('Lua session:say and sayPhrase play the same words in order', T,
+		async () => {
+			const { phone, uac, uuid } = await call('7205');
+			assert.equal(await waitVar(c, uuid, 'lua_spoken'), '1,1');
+			await h.sleep(100);
+			assert.deepEqual(toneOrder(phone), [500, 800, 1200, 1800, 2600]);
 			await hangup(uuid, phone, uac);
 		});
 
