@@ -13,7 +13,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
-const { RtpPhone, dominant, goertzel, rms, ulawDecode, RATE } = require('./rtp');
+const { RtpPhone, dominant, goertzel, rms, RATE } = require('./rtp');
+const { api, waitChannel, waitVar, frames } = require('./chanpoll');
 const { readWav, writeWav } = require('./wav');
 
 const T = { timeout: 60000 };
@@ -114,46 +115,6 @@ const DIALPLAN = `<include>
   </extension>
 </include>
 `;
-
-async function api(c, cmd) {
-	const f = await c.cmd(`api ${cmd}`, { timeoutMs: 20000 });
-	return f.body;
-}
-
-/* The inbound channel to `dest`, polled for up to ms. */
-async function waitChannel(c, dest, ms = 8000) {
-	const deadline = Date.now() + ms;
-	while (Date.now() < deadline) {
-		const j = JSON.parse(await api(c, 'show channels as json'));
-		const row = (j.rows || []).find((r) => r.direction === 'inbound' && r.dest === dest);
-		if (row)
-			return row;
-		await h.sleep(50);
-	}
-	throw new Error(`no channel for ${dest}`);
-}
-
-/* Polls uuid_getvar until it gives `want` (or anything, with want undefined). */
-async function waitVar(c, uuid, name, want, ms = 8000) {
-	const deadline = Date.now() + ms;
-	let v;
-	while (Date.now() < deadline) {
-		v = (await api(c, `uuid_getvar ${uuid} ${name}`)).trim();
-		if (want === undefined ? v && v !== '_undef_' : v === want)
-			return v;
-		await h.sleep(100);
-	}
-	return v;
-}
-
-
-/* 20 ms packets of the phone's received audio, each as its RMS and its samples. */
-function frames(phone) {
-	return phone.packets.filter((p) => p.pt === 0).map((p) => {
-		const s = Array.from(p.payload, ulawDecode);
-		return { at: p.at, rms: rms(s), s };
-	});
-}
 
 test('media applications', { skip: !sipp.available() && 'sipp not installed', timeout: 240000 },
 	async (t) => {

@@ -11,7 +11,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
-const { RtpPhone, dominant, goertzel, rms, ulawDecode } = require('./rtp');
+const { RtpPhone, dominant, goertzel } = require('./rtp');
+const { api, waitChannel, waitVar, frames } = require('./chanpoll');
 const { writeWav } = require('./wav');
 
 const T = { timeout: 60000 };
@@ -93,41 +94,6 @@ const LANG = `<include>
   </language>
 </include>
 `;
-
-async function api(c, cmd) {
-	return (await c.cmd(`api ${cmd}`, { timeoutMs: 20000 })).body;
-}
-
-async function waitChannel(c, dest, ms = 8000) {
-	const deadline = Date.now() + ms;
-	while (Date.now() < deadline) {
-		const j = JSON.parse(await api(c, 'show channels as json'));
-		const row = (j.rows || []).find((r) => r.direction === 'inbound' && r.dest === dest);
-		if (row)
-			return row;
-		await h.sleep(50);
-	}
-	throw new Error(`no channel for ${dest}`);
-}
-
-async function waitVar(c, uuid, name, want, ms = 15000) {
-	const deadline = Date.now() + ms;
-	let v;
-	while (Date.now() < deadline) {
-		v = (await api(c, `uuid_getvar ${uuid} ${name}`)).trim();
-		if (want === undefined ? v && v !== '_undef_' : v === want)
-			return v;
-		await h.sleep(100);
-	}
-	return v;
-}
-
-function frames(phone) {
-	return phone.packets.filter((p) => p.pt === 0).map((p) => {
-		const s = Array.from(p.payload, ulawDecode);
-		return { at: p.at, rms: rms(s), s };
-	});
-}
 
 /* The tones heard, in order, each once per run of frames. */
 function toneOrder(phone) {
