@@ -9,6 +9,7 @@
 #include <re.h>
 #include <lualib.h>
 #include "check.h"
+#include "lua_check.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "event/bus.h"
@@ -37,26 +38,9 @@ static void on_log(const struct log_line *ll, void *arg)
 
 static lua_State *new_state(void)
 {
-	lua_State *L = luaL_newstate();
+	static lua_check_bind *const binds[] = {script_bind_event, NULL};
 
-	/* No run owns this state: script_of() must find none. */
-	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);
-	luaL_openlibs(L);
-	lua_newtable(L);
-	script_bind_event(L);
-	lua_setglobal(L, "freeswitch");
-	return L;
-}
-
-/* Run a chunk; a failed assert prints Lua's message with the chunk's line. */
-static bool run(lua_State *L, const char *name, const char *code)
-{
-	if (luaL_loadbuffer(L, code, strlen(code), name) == LUA_OK &&
-	    lua_pcall(L, 0, 0, 0) == LUA_OK)
-		return true;
-	fprintf(stderr, "%s\n", lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return false;
+	return lua_check_state(binds);
 }
 
 static void test_headers(lua_State *L)
@@ -82,7 +66,7 @@ static void test_headers(lua_State *L)
 		"assert(e:delHeader('X-Foo') == false)\n"
 		"assert(e:getHeader('') == nil and e:getHeader(nil) == nil)\n";
 
-	CHECK(run(L, "=headers", headers_lua));
+	CHECK(lua_check_run(L, "=headers", headers_lua));
 }
 
 static void test_body(lua_State *L)
@@ -94,7 +78,7 @@ static void test_body(lua_State *L)
 		"assert(e:getBody() == 'hello world')\n"
 		"assert(e:addBody(nil) == false and e:getBody() == 'hello world')\n";
 
-	CHECK(run(L, "=body", body_lua));
+	CHECK(lua_check_run(L, "=body", body_lua));
 }
 
 static void test_names(lua_State *L)
@@ -114,7 +98,7 @@ static void test_names(lua_State *L)
 		"assert(freeswitch.Event('CUSTOM', ''):getHeader('Event-Subclass') == nil)\n";
 	unsigned warned = seen.to_custom;
 
-	CHECK(run(L, "=names", names_lua));
+	CHECK(lua_check_run(L, "=names", names_lua));
 	CHECK_INT(seen.to_custom, warned + 1);
 }
 
@@ -141,7 +125,7 @@ static void test_serialize(lua_State *L)
 	struct event *ev;
 	size_t i;
 
-	CHECK(run(L, "=serialize", serialize_lua));
+	CHECK(lua_check_run(L, "=serialize", serialize_lua));
 
 	lua_getglobal(L, "ser");
 	ev = script_check_event(L, -1);
@@ -175,7 +159,7 @@ static void test_priority(lua_State *L)
 		"assert(e:setPriority(9) and e:getHeader('priority') == 'INVALID')\n"
 		"assert(select(2, e:serialize():gsub('priority: ', '')) == 3)\n";
 
-	CHECK(run(L, "=priority", priority_lua));
+	CHECK(lua_check_run(L, "=priority", priority_lua));
 }
 
 static void test_fire_and_pop(lua_State *L)
@@ -211,7 +195,7 @@ static void test_fire_and_pop(lua_State *L)
 		"assert(e:getHeader('Seq') == '1')\n";
 	unsigned refused = seen.not_mine;
 
-	CHECK(run(L, "=fire", fire_lua));
+	CHECK(lua_check_run(L, "=fire", fire_lua));
 	CHECK_INT(seen.not_mine, refused + 2);
 }
 
@@ -249,7 +233,7 @@ static void test_binds(lua_State *L)
 		"g = nil\n"
 		"collectgarbage()\n";
 
-	CHECK(run(L, "=binds", binds_lua));
+	CHECK(lua_check_run(L, "=binds", binds_lua));
 }
 
 static void test_queue_full(lua_State *L)
@@ -269,7 +253,7 @@ static void test_queue_full(lua_State *L)
 		"assert(c:pop():getHeader('N') == '6')\n";
 	unsigned logged = seen.queue_full;
 
-	CHECK(run(L, "=queue", queue_lua));
+	CHECK(lua_check_run(L, "=queue", queue_lua));
 	CHECK_INT(seen.queue_full, logged + 1);
 }
 
@@ -291,7 +275,7 @@ static void test_json(lua_State *L)
 		"assert(bad:serialize() == '' and bad:getBody() == nil)\n"
 		"assert(e:merge(bad) == false and bad:merge(e) == false)\n";
 
-	CHECK(run(L, "=json", json_lua));
+	CHECK(lua_check_run(L, "=json", json_lua));
 }
 
 static void test_merge(lua_State *L)
@@ -307,7 +291,7 @@ static void test_merge(lua_State *L)
 		"assert(b:merge(b) == true)\n"
 		"assert(select(2, b:serialize():gsub('From%-B: yes', '')) == 2)\n";
 
-	CHECK(run(L, "=merge", merge_lua));
+	CHECK(lua_check_run(L, "=merge", merge_lua));
 }
 
 static void test_errors(lua_State *L)
@@ -351,7 +335,7 @@ static void test_errors(lua_State *L)
 		/* The metatable's finaliser is not a method. */
 		"assert(e.__gc == nil and c.__gc == nil)\n";
 
-	CHECK(run(L, "=errors", errors_lua));
+	CHECK(lua_check_run(L, "=errors", errors_lua));
 }
 
 static int check_first_arg(lua_State *L)
@@ -381,7 +365,7 @@ static void test_pushed(lua_State *L)
 		"assert(given:getHeader('Script') == nil)\n"
 		"assert(given:fire() == true and con:pop():getHeader('Hook') == '1')\n";
 
-	CHECK(run(L, "=pushed", pushed_lua));
+	CHECK(lua_check_run(L, "=pushed", pushed_lua));
 	CHECK_INT(seen.not_mine, refused + 1);
 	/* Neither object changed the caller's event. */
 	CHECK(event_header(ev, "Script") == NULL);

@@ -8,32 +8,16 @@
 #include <re.h>
 #include <lualib.h>
 #include "check.h"
+#include "lua_check.h"
 #include "core/api.h"
 #include "core/log.h"
 #include "lua/lua_int.h"
 
 static lua_State *new_state(void)
 {
-	lua_State *L = luaL_newstate();
+	static lua_check_bind *const binds[] = {script_bind_core, script_bind_json, NULL};
 
-	/* No run owns this state: script_of() must find none. */
-	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);
-	luaL_openlibs(L);
-	lua_newtable(L);
-	script_bind_core(L);
-	script_bind_json(L);
-	lua_setglobal(L, "freeswitch");
-	return L;
-}
-
-static bool run(lua_State *L, const char *name, const char *code)
-{
-	if (luaL_loadbuffer(L, code, strlen(code), name) == LUA_OK &&
-	    lua_pcall(L, 0, 0, 0) == LUA_OK)
-		return true;
-	fprintf(stderr, "%s\n", lua_tostring(L, -1));
-	lua_pop(L, 1);
-	return false;
+	return lua_check_state(binds);
 }
 
 static void test_decode(lua_State *L)
@@ -61,7 +45,7 @@ static void test_decode(lua_State *L)
 		"assert(not pcall(j.decode, j, {}))\n"
 		"assert(j:decode('{\"u\":\"\\\\u00e9\"}').u == '\\195\\169')\n";
 
-	CHECK(run(L, "=decode", decode_lua));
+	CHECK(lua_check_run(L, "=decode", decode_lua));
 }
 
 static void test_encode(lua_State *L)
@@ -103,7 +87,7 @@ static void test_encode(lua_State *L)
 		"ok, err = pcall(j.encode, j, deep)\n"
 		"assert(not ok and err:find('too deep'))\n";
 
-	CHECK(run(L, "=encode", encode_lua));
+	CHECK(lua_check_run(L, "=encode", encode_lua));
 }
 
 static int cmd_echo(struct api_call *call, const char *args)
@@ -141,7 +125,7 @@ static void test_execute(lua_State *L)
 		"assert(j:execute('not json') == nil)\n"
 		"assert(j:execute2({command = 'nope', data = ''}) == nil)\n";
 
-	CHECK(run(L, "=execute", execute_lua));
+	CHECK(lua_check_run(L, "=execute", execute_lua));
 }
 
 int main(void)
