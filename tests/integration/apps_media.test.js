@@ -39,6 +39,12 @@ const DIALPLAN = `<include>
       <action application="playback" data="tone_stream://%(1000,0,1000);loops=2"/>
     </condition>
   </extension>
+  <extension name="t_named_tone">
+    <condition field="destination_number" expression="^7115$">
+      <action application="answer"/>
+      <action application="playback" data="tone_stream://\${us-ring}"/>
+    </condition>
+  </extension>
   <extension name="t_file">
     <condition field="destination_number" expression="^7101$">
       <action application="answer"/>
@@ -167,6 +173,21 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 				const span = heard[heard.length - 1].at - heard[0].at;
 				assert.ok(span >= 1800 && span <= 2400, `lasted ${span} ms`);
 				assert.ok(Date.now() - t0 < 5000, 'then the call ended');
+			});
+
+		await t.test('a named tone of vars.xml: tone_stream://${us-ring} is 2 s of 440+480 Hz', T,
+			async () => {
+				const { phone, uac } = await call('7115');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+				const heard = frames(phone).filter((f) => f.rms > 2000);
+				assert.ok(heard.length >= 90 && heard.length <= 106,
+					`about 100 packets of tone, got ${heard.length}`);
+				const all = [].concat(...heard.map((f) => f.s));
+				const off = goertzel(all, 1000);
+				assert.ok(goertzel(all, 440) > 50 * off && goertzel(all, 480) > 50 * off,
+					'both frequencies of the ring');
 			});
 
 		await t.test('playback of a 16 kHz file (resampled) and of a missing one', T,
