@@ -26,12 +26,16 @@ function describe(e) {
 	const sub = e['Event-Subclass'] ? '/' + e['Event-Subclass'] : '';
 	const extra = ['Action', 'Member-ID', 'Result', 'Hook-Action', 'Test']
 		.filter((k) => e[k]).map((k) => e[k]).join(' ');
-	return `${e['Event-Name']}${sub}${extra ? ' ' + extra : ''}`;
+	const uuid = e['Unique-ID'] ? ' ' + e['Unique-ID'].slice(0, 8) : '';
+	return `${e['Event-Name']}${sub}${extra ? ' ' + extra : ''}${uuid}`;
 }
 
+/* Events every subscription to ALL sees that no test waits for. */
+const NOISE = ['HEARTBEAT', 'RE_SCHEDULE', 'LOG', 'API'];
+
 class EventLog {
-	/* subscription: what `event plain` asks for, e.g. "CUSTOM conference::maintenance". */
-	static async open(server, subscription) {
+	/* subscription: what `event plain` asks for, e.g. "CUSTOM conference::maintenance" (ALL). */
+	static async open(server, subscription = 'ALL') {
 		const c = await h.rawAuthed(server);
 		const r = await c.cmd(`event plain ${subscription}`);
 		assert.equal(r.headers['Reply-Text'], '+OK event listener enabled plain');
@@ -88,7 +92,8 @@ class EventLog {
 			};
 			timer = setTimeout(() => {
 				this.waiters.delete(w);
-				const seen = this.events.slice(from).map(describe);
+				const seen = this.events.slice(from)
+					.filter((e) => !NOISE.includes(e['Event-Name'])).map(describe);
 				reject(new Error(`timed out after ${ms} ms waiting for ${what}; since the mark: ` +
 					JSON.stringify(seen.slice(-40))));
 			}, ms);

@@ -22,6 +22,7 @@ const h = require('./harness');
 const sipp = require('./sipp');
 const { RtpPhone, dominant, rms, ulawDecode } = require('./rtp');
 const { Baresip, unavailable: baresipUnavailable } = require('./baresip');
+const { EventLog } = require('./eventlog');
 
 const T = { timeout: 60000 };
 const AUTH = { user: '1000', password: '1234' };
@@ -29,80 +30,6 @@ const AUTH = { user: '1000', password: '1234' };
 async function api(c, cmd) {
 	const f = await c.cmd(`api ${cmd}`, { timeoutMs: 20000 });
 	return f.body;
-}
-
-/*
- * Every event of one event-socket connection (`event plain ALL`), kept in
- * order, with bounded waits for the first one after a mark that matches.
- */
-class EventLog {
-	static async open(server) {
-		const c = await h.rawAuthed(server);
-		const r = await c.cmd('event plain ALL');
-		assert.equal(r.headers['Reply-Text'], '+OK event listener enabled plain');
-		const log = new EventLog(c);
-		log.pump();
-		return log;
-	}
-
-	constructor(c) {
-		this.c = c;
-		this.events = [];
-		this.waiters = new Set();
-	}
-
-	async pump() {
-		while (!this.c.closed) {
-			let f;
-			try {
-				f = await this.c.readFrame(1000);
-			} catch {
-				continue; /* a quiet second, or the connection closed */
-			}
-			if (f.type !== 'text/event-plain')
-				continue;
-			const e = h.parsePlainEvent(f.body).map;
-			e.at = Date.now();
-			this.events.push(e);
-			for (const w of [...this.waiters])
-				w();
-		}
-	}
-
-	mark() {
-		return this.events.length;
-	}
-
-	all(pred, from = 0) {
-		return this.events.slice(from).filter(pred);
-	}
-
-	wait(pred, { from = 0, ms = 8000, what = 'an event' } = {}) {
-		return new Promise((resolve, reject) => {
-			let timer, i = from;
-			const w = () => {
-				for (; i < this.events.length; i++) {
-					if (pred(this.events[i])) {
-						this.waiters.delete(w);
-						clearTimeout(timer);
-						resolve(this.events[i]);
-						return;
-					}
-				}
-			};
-			timer = setTimeout(() => {
-				this.waiters.delete(w);
-				const seen = this.events.slice(from)
-					.filter((e) => !['HEARTBEAT', 'RE_SCHEDULE', 'LOG', 'API'].includes(e['Event-Name']))
-					.map((e) => `${e['Event-Name']}${e['Event-Subclass'] ? ' ' + e['Event-Subclass'] : ''}` +
-						`${e['Unique-ID'] ? ' ' + e['Unique-ID'].slice(0, 8) : ''}`);
-				reject(new Error(`timed out after ${ms} ms waiting for ${what}; since the mark: ` +
-					JSON.stringify(seen.slice(-40))));
-			}, ms);
-			this.waiters.add(w);
-			w();
-		});
-	}
 }
 
 /*
