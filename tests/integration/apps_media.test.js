@@ -13,12 +13,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
-const { RtpPhone, dominant, goertzel, rms, RATE } = require('./rtp');
-const { api, waitChannel, waitVar, frames } = require('./chanpoll');
+const { dominant, goertzel, rms, RATE } = require('./rtp');
+const { api, waitVar, frames, phoneCall } = require('./chanpoll');
 const { readWav, writeWav } = require('./wav');
 
 const T = { timeout: 60000 };
-const AUTH = { user: '1000', password: '1234' };
 const FREQS = [350, 440, 1000, 1400, 2000];
 const SOUNDS_SH = path.join(__dirname, '..', '..', 'scripts', 'sounds.sh');
 
@@ -131,23 +130,10 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 				fs.writeFileSync(path.join(dir, '90_media_test.xml'), DIALPLAN);
 			},
 		});
-		const target = `${h.HOST}:${server.sipPort}`;
 		const c = await h.rawAuthed(server);
 		t.after(async () => { c.destroy(); await server.stop(); });
 
-		/* Call `dest` from a test phone; resolves once confab's media address is known. */
-		async function call(dest) {
-			const phone = new RtpPhone();
-			const port = await phone.open();
-			const uac = sipp.start({ scenario: 'uac_media.xml', target, user: dest,
-				port: await h.freeUdpPort(), auth: AUTH,
-				vars: { caller: '1000', rtp_port: port, pt: 0 }, timeoutS: 40 });
-			const row = await waitChannel(c, dest);
-			const lport = Number(await waitVar(c, row.uuid, 'local_media_port'));
-			assert.ok(lport > 0, 'local_media_port');
-			phone.remote = { host: h.HOST, port: lport };
-			return { phone, uac, uuid: row.uuid };
-		}
+		const call = (dest) => phoneCall(server, c, dest);
 
 		async function digits(phone, s) {
 			for (const d of s) {

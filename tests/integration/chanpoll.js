@@ -1,10 +1,12 @@
 'use strict';
 /*
- * Polling a test daemon's channels over an authenticated event-socket client,
- * and the audio a test phone received, shared by the SIP call tests.
+ * Test-phone calls into a test daemon, polling its channels over an
+ * authenticated event-socket client, and the audio the phone received.
  */
+const assert = require('node:assert/strict');
 const h = require('./harness');
-const { rms, ulawDecode } = require('./rtp');
+const sipp = require('./sipp');
+const { RtpPhone, rms, ulawDecode } = require('./rtp');
 
 /* The body of `api <cmd>`. */
 async function api(c, cmd) {
@@ -45,4 +47,21 @@ function frames(phone) {
 	});
 }
 
-module.exports = { api, waitChannel, waitVar, frames };
+/*
+ * Calls `dest` on `server` from a test phone (SIPp's uac_media.xml as user 1000,
+ * PCMU); resolves once confab's media address is known. `c`: a client of it.
+ */
+async function phoneCall(server, c, dest) {
+	const phone = new RtpPhone();
+	const port = await phone.open();
+	const uac = sipp.start({ scenario: 'uac_media.xml', target: `${h.HOST}:${server.sipPort}`,
+		user: dest, port: await h.freeUdpPort(), auth: { user: '1000', password: '1234' },
+		vars: { caller: '1000', rtp_port: port, pt: 0 }, timeoutS: 40 });
+	const row = await waitChannel(c, dest);
+	const lport = Number(await waitVar(c, row.uuid, 'local_media_port'));
+	assert.ok(lport > 0, 'local_media_port');
+	phone.remote = { host: h.HOST, port: lport };
+	return { phone, uac, uuid: row.uuid };
+}
+
+module.exports = { api, waitChannel, waitVar, frames, phoneCall };

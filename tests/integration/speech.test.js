@@ -11,12 +11,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
 const sipp = require('./sipp');
-const { RtpPhone, dominant, goertzel } = require('./rtp');
-const { api, waitChannel, waitVar, frames } = require('./chanpoll');
+const { dominant, goertzel } = require('./rtp');
+const { api, waitVar, frames, phoneCall } = require('./chanpoll');
 const { writeWav } = require('./wav');
 
 const T = { timeout: 60000 };
-const AUTH = { user: '1000', password: '1234' };
 /* The say files of "one hundred twenty three", each a tone of its own. */
 const WORDS = { 'digits/1': 500, 'digits/hundred': 800, 'digits/20': 1200, 'digits/3': 1800,
 	'digits/2': 2600 };
@@ -121,22 +120,10 @@ test('speech applications', { skip: !sipp.available() && 'sipp not installed',
 	});
 	for (const [name, hz] of Object.entries(WORDS))
 		writeWav(path.join(server.dir, 'sounds', 'saytest', `${name}.wav`), 8000, hz, 0.3);
-	const target = `${h.HOST}:${server.sipPort}`;
 	const c = await h.rawAuthed(server);
 	t.after(async () => { c.destroy(); await server.stop(); });
 
-	async function call(dest) {
-		const phone = new RtpPhone();
-		const port = await phone.open();
-		const uac = sipp.start({ scenario: 'uac_media.xml', target, user: dest,
-			port: await h.freeUdpPort(), auth: AUTH,
-			vars: { caller: '1000', rtp_port: port, pt: 0 }, timeoutS: 40 });
-		const row = await waitChannel(c, dest);
-		const lport = Number(await waitVar(c, row.uuid, 'local_media_port'));
-		assert.ok(lport > 0, 'local_media_port');
-		phone.remote = { host: h.HOST, port: lport };
-		return { phone, uac, uuid: row.uuid };
-	}
+	const call = (dest) => phoneCall(server, c, dest);
 
 	async function hangup(uuid, phone, uac) {
 		assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
