@@ -234,7 +234,7 @@ struct caller_profile *channel_profile(struct channel *ch) { return &ch->profile
 bool channel_answered(const struct channel *ch) { return ch->answered_us != 0; }
 bool channel_up(const struct channel *ch) { return !ch->hanging; }
 enum hangup_cause channel_cause(const struct channel *ch) { return ch->cause; }
-void *channel_ep_arg(const struct channel *ch) { return ch->arg; }
+void *channel_ep_arg(const struct channel *ch) { return ch->ep_gone ? NULL : ch->arg; }
 uint64_t channel_created_us(const struct channel *ch) { return ch->created_us; }
 
 int channel_set_uuid(struct channel *ch, const char *uuid)
@@ -271,9 +271,15 @@ void channel_profile_set(char **field, const char *value)
 	*field = v;
 }
 
+/*
+ * The endpoint's stream, borrowed. Once the endpoint's hangup has run, its call
+ * (and the stream it owned) may be gone: there is no media any more.
+ */
 struct media_stream *channel_media(struct channel *ch)
 {
-	return ch->ops->media ? ch->ops->media(ch, ch->arg) : NULL;
+	if (!ch || ch->ep_gone || !ch->ops->media)
+		return NULL;
+	return ch->ops->media(ch, ch->arg);
 }
 
 static ssize_t var_index(const struct channel *ch, const char *name)
@@ -728,6 +734,9 @@ void channel_hangup(struct channel *ch, enum hangup_cause cause)
 	channel_notify(ch, CHANNEL_NOTE_HANGUP, cause_name(cause));
 	if (ch->ops->hangup)
 		ch->ops->hangup(ch, cause, ch->arg);
+	/* The endpoint may have freed what ch->arg points to (sip_call.c does). */
+	ch->ep_gone = true;
+	ch->arg = NULL;
 
 	set_cdr_vars(ch);
 	channel_set_state(ch, CS_REPORTING);

@@ -91,7 +91,8 @@ void channel_profile_set(char **field, const char *value);
 bool channel_answered(const struct channel *ch);
 bool channel_up(const struct channel *ch);     /* not hanging up or gone */
 enum hangup_cause channel_cause(const struct channel *ch);
-void *channel_ep_arg(const struct channel *ch);
+void *channel_ep_arg(const struct channel *ch);   /* NULL after the hangup */
+/* The endpoint's media stream, borrowed; NULL without one or after the hangup. */
 struct media_stream *channel_media(struct channel *ch);
 uint64_t channel_created_us(const struct channel *ch);
 

@@ -211,6 +211,7 @@ static int cmd_uuid_getvar(struct api_call *call, const char *args)
 		return api_usage(call);
 	if (!ch)
 		return api_printf(call, NO_CHANNEL);
+	/* As switch_channel_get_variable(): caller-profile fields ("ani") answer too. */
 	v = channel_var_lookup(ch, rest);
 	return api_printf(call, "%s", v ? v : "_undef_");
 }
@@ -350,7 +351,7 @@ static void hup_one(struct channel *ch, void *arg)
 	const char *v;
 
 	if (h->var) {
-		v = channel_var(ch, h->var);
+		v = channel_var_lookup(ch, h->var);
 		if (!v || strcmp(v, h->val ? h->val : ""))
 			return;
 	}

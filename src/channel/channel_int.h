@@ -26,6 +26,7 @@ struct channel {
 	enum callstate callstate;
 	enum hangup_cause cause;
 	bool hanging;
+	bool ep_gone;                /* the endpoint's hangup ran: ops and arg unusable */
 	bool held;
 	struct caller_profile profile;
 	unsigned profile_index;

@@ -271,7 +271,7 @@ bool esl_outbound_cmd(struct esl_conn *c, const char *cmd, const char *args)
 			channel_var_set(ch, "socket_resume", "true");
 		esl_conn_reply(c, "+OK");
 	} else if (!strncasecmp(cmd, "getvar", 6)) {
-		const char *v = ch ? channel_var(ch, args) : NULL;
+		const char *v = ch ? channel_var_lookup(ch, args) : NULL;
 
 		if (!v || !*v) {
 			esl_conn_reply(c, "-ERR command not found");

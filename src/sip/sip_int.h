@@ -336,6 +336,7 @@ struct sipep_fork {
 	struct sipep_call *call;
 	struct sipep_profile *prof;
 	struct sipsess *sess;
+	char *uri;                     /* the contact it rings */
 	bool failed;
 };
 

@@ -28,6 +28,21 @@ static void fork_destructor(void *data)
 
 	list_unlink(&f->le);
 	mem_deref(f->sess);
+	mem_deref(f->uri);
+}
+
+static void leg_name_of(const char *uri, char *buf, size_t sz);
+
+/* Of several contacts, the one that answered names the channel (as its own leg would). */
+static void name_after(struct sipep_call *call, const struct sipep_fork *f)
+{
+	char leg[400], name[600];
+
+	if (list_count(&call->forks) < 2 || !f->uri)
+		return;
+	leg_name_of(f->uri, leg, sizeof(leg));
+	snprintf(name, sizeof(name), "sofia/%s/%s", f->prof->cfg.name, leg);
+	channel_set_name(call->ch, name);
 }
 
 static bool call_live(const struct sipep_call *call)
@@ -100,6 +115,7 @@ static void estab_h(const struct sip_msg *msg, void *arg)
 			o->sess = mem_deref(o->sess);     /* CANCEL */
 	}
 	call->answered = true;
+	name_after(call, f);
 	channel_var_set(call->ch, "sip_term_status", "200");
 	/* Last: an originator may bridge or hang up this channel right here. */
 	channel_mark_answered(call->ch);
@@ -374,6 +390,7 @@ static size_t send_forks(struct sipep_call *call, const struct out_req *r,
 		f->call = call;
 		f->prof = r->profs[i];
 		list_append(&call->forks, &f->le, f);
+		(void)str_dup(&f->uri, r->uris[i]);
 		e = sipsess_connect(&f->sess, f->prof->sock, r->uris[i], id->cid_name,
 				    id->from_uri, id->cuser, NULL, 0, CTYPE_SDP, desc,
 				    r->gw ? sipep_gw_auth : NULL, r->gw, false, offer_h,

@@ -22,31 +22,10 @@ const h = require('./harness');
 const sipp = require('./sipp');
 const { RtpPhone, dominant, rms, ulawDecode } = require('./rtp');
 const { Baresip, unavailable: baresipUnavailable } = require('./baresip');
-const { EventLog } = require('./eventlog');
+const { api, EventLog, closeClient, is, sippStart, sippDone, sippOk } = require('./siptest');
 
 const T = { timeout: 60000 };
 const AUTH = { user: '1000', password: '1234' };
-
-async function api(c, cmd) {
-	const f = await c.cmd(`api ${cmd}`, { timeoutMs: 20000 });
-	return f.body;
-}
-
-/*
- * Ends an event-socket client the polite way (exit, then wait for confab to
- * close) before the daemon is stopped. A client that just vanishes right before
- * SIGTERM can hit a use-after-free in esl_stop (esl_conn_disconnect after a
- * failed write); that bug is reported, and it must not make these SIP tests flaky.
- */
-async function closeClient(c) {
-	if (!c.closed) {
-		c.write('exit\n\n');
-		await c.closesWithin(3000);
-	}
-	c.destroy();
-}
-
-const is = (name, uuid) => (e) => e['Event-Name'] === name && (!uuid || e['Unique-ID'] === uuid);
 
 /* The inbound channel created (after `from`) for a call to `dest`. */
 async function inbound(ev, from, dest, ms = 10000) {
@@ -108,30 +87,6 @@ function sentRequests(server, method, callId) {
 			out.push(msg);
 	}
 	return out;
-}
-
-/* sipp.start, and kill that SIPp (by PID) when the subtest ends, should it still run. */
-function sippStart(t, opts) {
-	const run = sipp.start(opts);
-	t.after(() => {
-		if (run.proc.exitCode === null && run.proc.signalCode === null)
-			run.proc.kill('SIGKILL');
-	});
-	return run;
-}
-
-/* Waits for a SIPp run, bounded; returns its result. */
-async function sippDone(run, ms, what) {
-	const r = await h.within(run.done, ms);
-	if (!r) {
-		run.proc.kill('SIGKILL');
-		throw new Error(`SIPp ${what} did not finish within ${ms} ms`);
-	}
-	return r;
-}
-
-function sippOk(r) {
-	assert.equal(r.code, 0, `SIPp failed (exit ${r.code}):\n${r.err}\n${r.out.slice(-3000)}`);
 }
 
 async function hangupComplete(ev, uuid, from, ms = 10000) {
