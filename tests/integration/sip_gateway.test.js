@@ -119,5 +119,7 @@ test('a registering gateway and a call through it', { skip: !sipp.available() &&
 			e['Unique-ID'] === uuid, { from, what: 'CHANNEL_HANGUP_COMPLETE' });
 		assert.equal(hc['variable_sip_hangup_disposition'], 'send_bye');
 		sippOk(await sippDone(prov, 20000, 'registrar'));
+		assert.equal(await api(c, 'originate sofia/gateway/nope/5551000 &park()'),
+			'-ERR INVALID_GATEWAY\n');
 	});
 });
