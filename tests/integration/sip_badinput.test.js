@@ -161,14 +161,18 @@ test('bad SIP and RTP input', { skip: !sipp.available() && 'sipp not installed',
 					Buffer.concat([Buffer.from([0x80, 77, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1]),
 						Buffer.alloc(160, 0xd5)]),                                 // unknown payload type
 				];
-				const spam = setInterval(() => {
+				/*
+				 * Right behind each of the phone's packets: the junk, and a 2000 Hz
+				 * stream from the stranger. Sent from the same timer, so a stalled
+				 * test process cannot make the phone look quiet to confab.
+				 */
+				phone.startTone(1000, { after: () => {
 					for (const j of junk)
 						phone.sock.send(j, port, h.HOST);
-				}, 20);
-				stranger.startTone(2000);
+					stranger.sendToneFrame(2000);
+				} });
 				await h.sleep(1800);
-				clearInterval(spam);
-				stranger.stopTone();
+				phone.startTone(1000);
 				const s = phone.samples(0, Date.now() - 1000);
 				assert.ok(s.length >= 25 * 160, `the echo goes on: ${s.length} samples`);
 				const d = dominant(s, [1000, 2000]);
