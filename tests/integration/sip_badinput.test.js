@@ -2,14 +2,15 @@
 /*
  * sip_badinput.test.js - bad input against a running confabd: an offer with
  * only unknown codecs (488, INCOMPATIBLE_DESTINATION), a BYE for no dialog
- * (481), malformed requests and junk datagrams (answered 400 or dropped, and
- * the server goes on), and during an echo call garbage RTP from the phone's
+ * (481), malformed requests and junk datagrams or TCP bytes (answered 400 or
+ * dropped, and the server goes on), and during an echo call garbage RTP from the phone's
  * own address and a tone from a stranger's: the call survives and still
  * echoes the phone, the stranger hears nothing. ASan checks the rest at stop.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
+const net = require('node:net');
 const crypto = require('node:crypto');
 const h = require('./harness');
 const sipp = require('./sipp');
@@ -127,6 +128,31 @@ test('bad SIP and RTP input', { skip: !sipp.available() && 'sipp not installed',
 				assert.match(s, /^SIP\/2\.0 (100|400) /, `only 100/400 come back: ${s}`);
 			assert.ok(status(r).some((s) => /^SIP\/2\.0 400 Bad SDP/.test(s)), `400 for the bad SDP: ${status(r)}`);
 			assert.match(server.logText().slice(before), /Bad SDP|SDP/i, 'the bad SDP is logged');
+			await alive();
+		});
+
+		await t.test('junk over TCP: the connection may go, the server stays', T, async () => {
+			for (const junk of [crypto.randomBytes(4096), Buffer.from('INVITE sip:x SIP/2.0\r\n' +
+				'Content-Length: 99999999\r\n\r\nabc'), Buffer.alloc(70000, 0x41)]) {
+				const s = net.connect({ host: h.HOST, port: ext });
+				s.on('error', () => {});
+				await new Promise((r) => s.once('connect', r));
+				s.write(junk);
+				await h.sleep(300);
+				s.destroy();
+			}
+			// A proper request over a new TCP connection is still answered.
+			const s = net.connect({ host: h.HOST, port: ext });
+			let got = '';
+			s.on('data', (d) => { got += d.toString('latin1'); });
+			await new Promise((r) => s.once('connect', r));
+			const { port: local } = s.address();
+			s.write(request('OPTIONS', local, { callId: `tcp-${Date.now()}` }).replace(/\r?\n/g, '\r\n')
+				.replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+			for (let i = 0; i < 30 && !got.includes('\r\n\r\n'); i++)
+				await h.sleep(100);
+			s.destroy();
+			assert.match(got, /^SIP\/2\.0 200 OK\r\n/);
 			await alive();
 		});
 
