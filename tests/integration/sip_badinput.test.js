@@ -128,6 +128,10 @@ test('bad SIP and RTP input', { skip: !sipp.available() && 'sipp not installed',
 				assert.match(s, /^SIP\/2\.0 (100|400) /, `only 100/400 come back: ${s}`);
 			assert.ok(status(r).some((s) => /^SIP\/2\.0 400 Bad SDP/.test(s)), `400 for the bad SDP: ${status(r)}`);
 			assert.match(server.logText().slice(before), /Bad SDP|SDP/i, 'the bad SDP is logged');
+			assert.match(server.logText().slice(before),
+				/\[WARNING\] .*sofia external: INVITE from 127\.0\.0\.1:\d+ without a usable From\/Call-ID/);
+			// What libre cannot even parse it reports itself, on stderr.
+			assert.match(server.output, /sip: msg decode err/);
 			await alive();
 		});
 
