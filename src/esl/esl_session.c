@@ -14,12 +14,17 @@
 #include "event/bus.h"
 #include "esl/esl_int.h"
 
-/* One sendmsg execute waiting for an earlier one (event-lock). */
+/*
+ * One sendmsg execute. With event-lock it waits in the connection's queue for
+ * the earlier ones; without, it runs at once on its own (its loops one after
+ * another), as FreeSWITCH runs an unlocked message inside whatever is running.
+ */
 struct pending_msg {
 	struct le le;
 	char uuid[64];
 	char *app, *arg, *event_uuid;
 	int loops;
+	bool busy, starting;         /* unlocked: an execution of it runs / is starting */
 };
 
 static void pending_destructor(void *data)
@@ -88,6 +93,44 @@ static void fire_private_command(struct channel *ch, const struct esl_frame *f)
 	bus_fire(ev);
 }
 
+static void free_run(struct pending_msg *m);
+
+static void free_done(struct channel *ch, int err, void *arg)
+{
+	struct pending_msg *m = arg;
+
+	(void)ch;
+	(void)err;
+	m->busy = false;
+	/* Finished inside app_execute: the loop in free_run goes on by itself. */
+	if (!m->starting)
+		free_run(m);
+}
+
+/* An unlocked message: run its loops; it frees itself when done. */
+static void free_run(struct pending_msg *m)
+{
+	while (!m->busy) {
+		struct channel *ch = channel_find(m->uuid);
+		int err;
+
+		if (!ch || m->loops <= 0) {
+			mem_deref(m);
+			return;
+		}
+		m->loops--;
+		m->busy = true;
+		m->starting = true;
+		err = app_execute(ch, m->app, m->arg, m->event_uuid, free_done, m);
+		m->starting = false;
+		/* Refused before it ran: free_done never comes. */
+		if (err == ENOENT || err == ENOMEM) {
+			mem_deref(m);
+			return;
+		}
+	}
+}
+
 static int queue_execute(struct esl_conn *c, struct channel *ch, const struct esl_frame *f)
 {
 	const char *app = esl_frame_header(f, "execute-app-name");
@@ -120,7 +163,11 @@ static int queue_execute(struct esl_conn *c, struct channel *ch, const struct es
 		mem_deref(m);
 		return ENOMEM;
 	}
-	/* A channel runs one application at a time, in the order they were sent. */
+	/* spec/event-socket.md 4.6: event-lock (any value) runs it after the earlier ones. */
+	if (!esl_frame_header(f, "event-lock")) {
+		free_run(m);
+		return 0;
+	}
 	list_append(&c->msgq, &m->le, m);
 	run_next(c);
 	return 0;

@@ -88,6 +88,8 @@ struct mstream {
 	socklen_t sdp_len;
 	bool latched;
 	uint32_t rx_ssrc;
+	uint32_t cand_ssrc;                 /* a new SSRC from the latched source ... */
+	unsigned cand_n;                    /* ... seen this many times in a row */
 
 	/* receive */
 	uint32_t last_rx_tick;              /* for the media timeout */

@@ -44,25 +44,44 @@ static void rx_restart(struct mstream *st, uint32_t ssrc)
 
 /*
  * Symmetric RTP: send where the packets come from. The first valid packet
- * latches its source; a new SSRC from a new address re-latches (the phone moved
- * or its NAT binding changed with a new session); packets from another address
- * carrying the latched SSRC are dropped.
+ * latches its source. The latched source may change its SSRC (a new RTP
+ * session) once the new one arrives RX_SSRC_SWITCH times in a row, so stray
+ * packets mixed into the stream cannot reset it. Another address takes over
+ * only after the latched one has been quiet for RX_RELATCH_QUIET ticks (the
+ * phone moved, or its NAT mapping changed); while it is live, anything from
+ * elsewhere is dropped as foreign (stray copies, injected audio).
  */
+#define RX_SSRC_SWITCH   3
+#define RX_RELATCH_QUIET 8           /* ticks: 160 ms */
+
 static bool rx_source(struct worker *w, struct mstream *st, const struct sockaddr_storage *src,
 		      socklen_t srclen, uint32_t ssrc)
 {
 	if (st->latched && same_addr(src, &st->remote)) {
-		if (ssrc != st->rx_ssrc)
-			rx_restart(st, ssrc);
+		if (ssrc == st->rx_ssrc) {
+			st->cand_n = 0;
+			return true;
+		}
+		if (ssrc != st->cand_ssrc || !st->cand_n) {
+			st->cand_ssrc = ssrc;
+			st->cand_n = 0;
+		}
+		if (++st->cand_n < RX_SSRC_SWITCH) {
+			stat_add(&st->stats.in_foreign, 1);
+			return false;
+		}
+		st->cand_n = 0;
+		rx_restart(st, ssrc);
 		return true;
 	}
-	if (st->latched && ssrc == st->rx_ssrc) {
+	if (st->latched && (int32_t)(w->tick - st->last_rx_tick) < RX_RELATCH_QUIET) {
 		stat_add(&st->stats.in_foreign, 1);
 		return false;
 	}
 	memcpy(&st->remote, src, srclen);
 	st->remote_len = srclen;
 	st->latched = true;
+	st->cand_n = 0;
 	rx_restart(st, ssrc);
 	media_up_post(st->id, MEDIA_UP_LATCHED, 0, 0);
 	return true;

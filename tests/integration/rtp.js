@@ -73,6 +73,16 @@ function rms(samples) {
 	return Math.sqrt(sum / samples.length);
 }
 
+/* 20 ms of a tone starting at sample n, G.711-encoded (pt 0 PCMU, 8 PCMA). */
+function toneFrame(freq, n, { pt = 0, amplitude = 8000 } = {}) {
+	const payload = Buffer.alloc(FRAME);
+	for (let i = 0; i < FRAME; i++, n++) {
+		const s = Math.round(amplitude * Math.sin(2 * Math.PI * freq * n / RATE));
+		payload[i] = pt === 8 ? alawEncode(s) : ulawEncode(s);
+	}
+	return payload;
+}
+
 const DTMF_EVENTS = '0123456789*#ABCD';
 
 class RtpPhone {
@@ -136,19 +146,26 @@ class RtpPhone {
 	 * Stream a continuous tone (freq Hz, 0 for silence) in 20 ms packets until
 	 * stop(); pt 0 is PCMU, 8 is PCMA.
 	 */
-	startTone(freq, { pt = 0, amplitude = 8000 } = {}) {
+	startTone(freq, { pt = 0, amplitude = 8000, after } = {}) {
 		let n = 0, first = true;
 		this.stopTone();
 		this.timer = setInterval(() => {
-			const payload = Buffer.alloc(FRAME);
-			for (let i = 0; i < FRAME; i++, n++) {
-				const s = Math.round(amplitude * Math.sin(2 * Math.PI * freq * n / RATE));
-				payload[i] = pt === 8 ? alawEncode(s) : ulawEncode(s);
-			}
-			this.send(this.packet(pt, first, payload, this.ts));
+			this.send(this.packet(pt, first, toneFrame(freq, n, { pt, amplitude }), this.ts));
+			n += FRAME;
 			this.ts += FRAME;
 			first = false;
+			/* More to send right behind each packet (tests of what arrives interleaved). */
+			if (after)
+				after();
 		}, 20);
+	}
+
+	/* The next 20 ms of a tone as one packet of this phone's stream (no timer). */
+	sendToneFrame(freq, { pt = 0, amplitude = 8000 } = {}) {
+		this.toneN = this.toneN || 0;
+		this.send(this.packet(pt, false, toneFrame(freq, this.toneN, { pt, amplitude }), this.ts));
+		this.toneN += FRAME;
+		this.ts += FRAME;
 	}
 
 	stopTone() {

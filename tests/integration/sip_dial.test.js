@@ -55,6 +55,16 @@ test('dial strings in real calls', { skip: !sipp.available() && 'sipp not instal
 			assert.equal(ans['Caller-Destination-Number'], '7001');
 			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
 			sippOk(await sippDone(p.run, 10000, 'uas_answer'));
+
+			// The same with a full SIP URI (and a URI parameter).
+			const q = await phone(t, 'uas_answer.xml');
+			const from2 = ev.mark();
+			const u2 = okUuid(await api(c, `originate sofia/internal/sip:7012@${h.HOST}:${q.port};foo=bar &park()`));
+			const a2 = await ev.wait(is('CHANNEL_ANSWER', u2), { from: from2, what: 'CHANNEL_ANSWER (sip: URI)' });
+			assert.equal(a2['Caller-Destination-Number'], '7012');
+			assert.equal(await api(c, `uuid_kill ${u2}`), '+OK\n');
+			sippOk(await sippDone(q.run, 10000, 'uas_answer (sip: URI)'));
+			assert.equal(await api(c, 'originate sofia/nosuch/7000@127.0.0.1 &park()'), '-ERR INVALID_PROFILE\n');
 		});
 
 		await t.test('user/1005 rings both registrations; the one that answers wins, the other is CANCELed',

@@ -22,11 +22,11 @@ function sent(server, method) {
 	const re = new RegExp(`external: send \\d+ bytes to [^\\n]*:\\n(${method} [^\\n]*\\n[\\s\\S]*?)\\n\\n`, 'g');
 	return [...server.logText().replace(/\r\n/g, '\n').matchAll(re)].map((m) => m[1]);
 }
-const sentRegisters = (server) => sent(server, 'REGISTER');
+const sentRegisters = (server) => sent(server, 'REGISTER').filter((r) => /\nTo: <sip:joeuser@/.test(r));
 
 test('a registering gateway and a call through it', { skip: !sipp.available() && 'sipp not installed',
 	timeout: 120000 }, async (t) => {
-	const provPort = await h.freeUdpPort();
+	const provPort = await h.freeUdpPort(), badPort = await h.freeUdpPort();
 	const server = await h.startServer({
 		edit(conf) {
 			const f = path.join(conf, 'autoload_configs', 'sofia.conf.xml');
@@ -40,6 +40,12 @@ test('a registering gateway and a call through it', { skip: !sipp.available() &&
           <param name="expire-seconds" value="600"/>
           <param name="from-domain" value="gw.test"/>
           <param name="extension" value="4000"/>
+        </gateway>
+        <gateway name="wrongpw">
+          <param name="username" value="baduser"/>
+          <param name="password" value="not-it"/>
+          <param name="realm" value="gw.test"/>
+          <param name="proxy" value="${h.HOST}:${badPort}"/>
         </gateway>`;
 			const i = xml.indexOf('<profile name="external">');
 			const j = xml.indexOf('<gateways>', i) + '<gateways>'.length;
@@ -56,6 +62,9 @@ test('a registering gateway and a call through it', { skip: !sipp.available() &&
 
 	const prov = sippStart(t, { scenario: 'uas_registrar.xml', port: provPort, calls: 2,
 		vars: { user: 'joeuser', pass: 's3cret' }, timeoutS: 40 });
+	// A provider that never accepts this gateway's password (killed at the end).
+	sippStart(t, { scenario: 'uas_registrar.xml', port: badPort, calls: 1,
+		vars: { user: 'baduser', pass: 'the-real-one' }, timeoutS: 60 });
 
 	await t.test('it registers with the digest and renews the short grant', T, async () => {
 		const reged = await ev.wait((e) => e['Event-Subclass'] === 'sofia::gateway_state' &&
@@ -79,6 +88,17 @@ test('a registering gateway and a call through it', { skip: !sipp.available() &&
 		assert.match(regs[0], /^REGISTER sip:127\.0\.0\.1:\d+ SIP\/2\.0/);
 		assert.match(regs[0], /\nFrom: [^\n]*<sip:joeuser@gw\.test>/);
 		assert.match(regs[0], /\nContact: <sip:4000@127\.0\.0\.1:\d+>;expires=600\n/);
+	});
+
+	await t.test('a wrong password: the gateway is not registered, and says so', T, async () => {
+		const e = await ev.wait((x) => x['Event-Subclass'] === 'sofia::gateway_state' &&
+			x.Gateway === 'wrongpw' && ['FAILED', 'FAIL_WAIT'].includes(x.State),
+		{ ms: 20000, what: 'wrongpw FAILED or FAIL_WAIT' });
+		assert.equal(e['Ping-Status'], 'DOWN');
+		const gw = await api(c, 'sofia status gateway wrongpw');
+		assert.ok(gw.split('\n').includes('Status  \tDOWN'), gw);
+		assert.match(gw, /^State   \t(FAILED|FAIL_WAIT)$/m);
+		assert.match(await api(c, 'sofia status'), /external::wrongpw\tgateway\t\s+sip:baduser@gw\.test\t(FAILED|FAIL_WAIT)\n/);
 	});
 
 	await t.test('sofia status and sofia status gateway show it REGED', T, async () => {
@@ -119,5 +139,7 @@ test('a registering gateway and a call through it', { skip: !sipp.available() &&
 			e['Unique-ID'] === uuid, { from, what: 'CHANNEL_HANGUP_COMPLETE' });
 		assert.equal(hc['variable_sip_hangup_disposition'], 'send_bye');
 		sippOk(await sippDone(prov, 20000, 'registrar'));
+		assert.equal(await api(c, 'originate sofia/gateway/nope/5551000 &park()'),
+			'-ERR INVALID_GATEWAY\n');
 	});
 });

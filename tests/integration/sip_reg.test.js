@@ -124,6 +124,10 @@ test('registrations and SIP over TCP', { skip: !sipp.available() && 'sipp not in
 			assert.equal(cr['variable_sip_via_protocol'].toLowerCase(), 'tcp');
 			// 9664 parks; answering it lets the phone go on.
 			await ev.wait(is('CHANNEL_PARK', uuid), { from, what: 'CHANNEL_PARK' });
+			// Caller-profile fields through uuid_getvar, as FreeSWITCH answers them.
+			assert.equal(await api(c, `uuid_getvar ${uuid} ani`), '1000');
+			assert.equal(await api(c, `uuid_getvar ${uuid} destination_number`), '9664');
+			assert.equal(await api(c, `uuid_getvar ${uuid} network_addr`), '127.0.0.1');
 			assert.equal(await api(c, `uuid_answer ${uuid}`), '+OK\n');
 			const d1 = await ev.wait(is('DTMF', uuid), { from, what: 'DTMF by INFO' });
 			assert.equal(d1['DTMF-Digit'], '5');
