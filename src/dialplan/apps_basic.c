@@ -153,11 +153,45 @@ static void bridge_ended(struct channel *gone, struct channel *other,
 {
 	struct bridge_app *ba = arg;
 	struct channel *a = app_exec_channel(ba->x);
-
 	/* The B leg always follows; the caller only with hangup_after_bridge. */
-	if (other != a || channel_var_true(a, "hangup_after_bridge"))
-		channel_hangup(other, cause);
+	bool follow = other != a || channel_var_true(a, "hangup_after_bridge");
+
+	/* Complete first: hanging up the caller cancels a running app, freeing ba. */
+	mem_ref(other);
 	bridge_app_finish(ba, NULL);
+	if (follow)
+		channel_hangup(other, cause);
+	mem_deref(other);
+}
+
+/*
+ * continue_on_fail: "true" goes on after any failure; otherwise a list of
+ * causes, by name or Q.850 number ("USER_BUSY,NO_ANSWER", "17,19"), goes on
+ * only after those, as FreeSWITCH's bridge reads it.
+ */
+static bool continue_on(const struct channel *a, enum hangup_cause cause)
+{
+	const char *p = channel_var(a, "continue_on_fail");
+	enum hangup_cause c;
+	char item[64];
+	size_t n;
+
+	if (!p)
+		return false;
+	if (channel_var_true(a, "continue_on_fail"))
+		return true;
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n && n < sizeof(item)) {
+			memcpy(item, p, n);
+			item[n] = '\0';
+			if (!cause_parse(item, &c) && c == cause)
+				return true;
+		}
+		p += n;
+	}
+	return false;
 }
 
 static void bridge_originated(enum hangup_cause cause, struct channel *leg, void *arg)
@@ -171,7 +205,7 @@ static void bridge_originated(enum hangup_cause cause, struct channel *leg, void
 		channel_var_set(a, "bridge_hangup_cause", cause_name(cause));
 		log_info("%s: bridge failed: %s\n", channel_name(a), cause_name(cause));
 		bridge_app_finish(ba, cause_name(cause));
-		if (!channel_var_true(a, "continue_on_fail"))
+		if (!continue_on(a, cause))
 			channel_hangup(a, cause);
 	} else if (channel_bridge(&ba->br, a, leg, bridge_ended, ba)) {
 		channel_hangup(leg, CAUSE_NORMAL_TEMPORARY_FAILURE);

@@ -378,8 +378,30 @@ static void set_reason_headers(struct sipep_call *call, enum hangup_cause cause)
 						cause_name(cause));
 }
 
+/*
+ * The status refusing an unanswered call: the one the respond application
+ * chose (with its reason phrase) when the cause is still the one it maps to,
+ * otherwise the cause's own mapping.
+ */
+static uint16_t refuse_status(struct channel *ch, enum hangup_cause cause,
+			      const char **reasonp)
+{
+	const char *code = channel_var(ch, "respond_code");
+	const char *reason = channel_var(ch, "respond_reason");
+	unsigned long scode = code ? strtoul(code, NULL, 10) : 0;
+
+	if (scode >= 300 && scode <= 699 && cause_from_sip((uint16_t)scode) == cause) {
+		*reasonp = reason ? reason : sipep_reason((uint16_t)scode);
+		return (uint16_t)scode;
+	}
+	scode = cause_to_sip(cause);
+	*reasonp = sipep_reason((uint16_t)scode);
+	return (uint16_t)scode;
+}
+
 static void inbound_end(struct sipep_call *call, enum hangup_cause cause)
 {
+	const char *reason;
 	uint16_t scode;
 
 	if (call->remote_gone) {
@@ -388,17 +410,17 @@ static void inbound_end(struct sipep_call *call, enum hangup_cause cause)
 		channel_var_set(call->ch, SIPEP_DISP_VAR, SIPEP_SEND_BYE);
 		set_reason_headers(call, cause);
 	} else {
-		scode = cause_to_sip(cause);
+		scode = refuse_status(call->ch, cause, &reason);
 		channel_var_set(call->ch, SIPEP_DISP_VAR, SIPEP_SEND_REFUSE);
 		channel_var_setf(call->ch, "sip_term_status", "%u", scode);
 		if (call->sess)
-			(void)sipsess_reject(call->sess, scode, sipep_reason(scode),
+			(void)sipsess_reject(call->sess, scode, reason,
 					     "Reason: Q.850;cause=%d;text=\"%s\"\r\n"
 					     "Content-Length: 0\r\n\r\n",
 					     (int)(cause > 127 ? 16 : cause), cause_name(cause));
 		else if (call->st)
 			(void)sip_treplyf(&call->st, NULL, call->prof->sip, call->msg, false,
-					  scode, sipep_reason(scode),
+					  scode, reason,
 					  "Reason: Q.850;cause=%d;text=\"%s\"\r\n"
 					  "Content-Length: 0\r\n\r\n",
 					  (int)(cause > 127 ? 16 : cause), cause_name(cause));

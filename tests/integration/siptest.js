@@ -1,18 +1,14 @@
 'use strict';
 /*
  * siptest.js - what the SIP test files share: the event log (eventlog.js),
- * api(), SIPp runs tied to a subtest, and registering a SIPp phone as a
+ * api() (chanpoll.js), SIPp runs tied to a subtest, and registering a SIPp phone as a
  * directory user.
  */
 const assert = require('node:assert/strict');
 const h = require('./harness');
 const sipp = require('./sipp');
 const { EventLog } = require('./eventlog');
-
-async function api(c, cmd) {
-	const f = await c.cmd(`api ${cmd}`, { timeoutMs: 20000 });
-	return f.body;
-}
+const { api } = require('./chanpoll');
 
 /*
  * Ends an event-socket client the polite way (exit, then wait for confab to
