@@ -14,6 +14,10 @@
 # pairing and cross-talk figures then mean nothing (every frame is a mix); its
 # packet rates, loss, inter-arrival and the server's CPU and memory do.
 #
+# With ECHO=1 the N calls go to the default dialplan's echo test (9196): one
+# SIP leg and one RTP stream each way per call, and each phone must hear its own
+# packets back (rtp_load then sees every stream as its own partner).
+#
 # Environment: WINDOW (s, default 20), WARMUP (s, 5), RATE (calls/s while setting
 # up, 200), GEN_THREADS (rtp_load threads, 2), GEN_SOCKETS (phone sockets, 16),
 # GEN_NICE (rtp_load's nice level, 0; 19 lets confabd take the CPU it needs
@@ -34,6 +38,7 @@ GEN_SOCKETS=${GEN_SOCKETS:-16}
 GEN_NICE=${GEN_NICE:-0}
 GEN_VERIFY=${GEN_VERIFY:-1}
 ROOM_SIZE=${ROOM_SIZE:-}
+ECHO=${ECHO:-}
 . "$here/bench/common.sh"
 
 tmp=$(mktemp -d)
@@ -75,21 +80,37 @@ for base in range(10000, 16000 - k, k):
 EOF
 }
 
+# wait_channels N SECONDS: until confab has N channels up, or fail after SECONDS.
+wait_channels() {
+	local want=$1 end=$((SECONDS + $2)) have
+	while [ "$SECONDS" -lt "$end" ]; do
+		have=$(bench_api "show channels count" | awk '/total/ {print $1}')
+		if [ "${have:-0}" -ge "$want" ]; then
+			echo "calls_up               $have"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "only ${have:-0} of $want calls came up" >&2
+	return 1
+}
+
 run_size() {
 	local n=$1 legs=$(($1 * 2)) dir="$tmp/n$1" base setup_s hold_ms sipp_pid sipp_real pair_pid
-	local rss0 t0 t1 s0 s1 m0 m1 elapsed rc
+	local rss0 t0 t1 s0 s1 m0 m1 elapsed rc dest=7002
+	[ -n "$ECHO" ] && dest=9196
 	mkdir -p "$dir"
 	bench_conf "$here/conf" "$dir"
 	bench_start "$build" "$dir"
 	sleep 2
 	rss0=$(bench_rss_kb "$CONFAB_PID")
 	base=$(gen_base)
-	# Room members are one leg each, and each hangs up by itself ("a").
-	[ -n "$ROOM_SIZE" ] && legs=$n
+	# Room members and echo calls are one leg each, hanging up by itself ("a").
+	[ -n "$ROOM_SIZE$ECHO" ] && legs=$n
 	{
 		echo SEQUENTIAL
 		for i in $(seq 0 $((legs - 1))); do
-			if [ -n "$ROOM_SIZE" ]; then
+			if [ -n "$ROOM_SIZE$ECHO" ]; then
 				echo "$((base + i % GEN_SOCKETS));a;"
 			else
 				echo "$((base + i / 2 % GEN_SOCKETS));$( ((i % 2)) && echo b || echo a);"
@@ -102,17 +123,23 @@ run_size() {
 
 	if [ -n "$ROOM_SIZE" ]; then
 		echo "## N=$n conference members in rooms of $ROOM_SIZE ($legs SIP legs)"
+	elif [ -n "$ECHO" ]; then
+		echo "## N=$n echo calls ($legs SIP legs, $legs RTP streams each way)"
 	else
 		echo "## N=$n bridged calls ($legs SIP legs, $legs RTP streams each way)"
 	fi
 	bench_wait_quiet 60
-	python3 "$here/bench/esl_pair.py" "$ESL_PORT" ClueCon "$n" $((setup_s + 60)) $ROOM_SIZE \
-		>"$dir/pair.out" 2>"$dir/pair.err" &
+	if [ -n "$ECHO" ]; then
+		wait_channels "$legs" $((setup_s + 60)) >"$dir/pair.out" 2>"$dir/pair.err" &
+	else
+		python3 "$here/bench/esl_pair.py" "$ESL_PORT" ClueCon "$n" $((setup_s + 60)) $ROOM_SIZE \
+			>"$dir/pair.out" 2>"$dir/pair.err" &
+	fi
 	pair_pid=$!
 	pids+=("$pair_pid")
 	t0=$(bench_now)
 	(cd "$dir" && exec timeout $((hold_ms / 1000 + setup_s + 120)) sipp "127.0.0.1:$SIP_PORT" \
-		-sf "$dir/uac.xml" -s 7002 -i 127.0.0.1 -p "$(bench_free_port)" \
+		-sf "$dir/uac.xml" -s "$dest" -i 127.0.0.1 -p "$(bench_free_port)" \
 		-inf "$dir/ports.csv" -trace_logs -log_file "$dir/map.log" \
 		-r "$RATE" -m "$legs" -l "$legs" -nostdin -recv_timeout 130000 \
 		-trace_stat -stf "$dir/stat.csv" -trace_err -error_file "$dir/err.log") \
