@@ -199,6 +199,38 @@ static int f_api(lua_State *L)
 	return 1;
 }
 
+/* freeswitch.Stream(): a stream of the script's own, as the `stream` of API scripts. */
+static int f_stream(lua_State *L)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+
+	if (!mb)
+		return luaL_error(L, "freeswitch.Stream: out of memory");
+	script_push_stream(L, mb);
+	mem_deref(mb);
+	return 1;
+}
+
+/*
+ * freeswitch.DTMF(digit [, duration]): the table input callbacks get for a
+ * digit. The duration is in samples; FreeSWITCH's default is 2000.
+ */
+static int f_dtmf(lua_State *L)
+{
+	size_t len;
+	const char *digit = luaL_checklstring(L, 1, &len);
+	lua_Integer duration = luaL_optinteger(L, 2, 2000);
+
+	luaL_argcheck(L, len > 0, 1, "a digit");
+	luaL_argcheck(L, duration > 0, 2, "a positive duration");
+	lua_createtable(L, 0, 2);
+	lua_pushlstring(L, digit, 1);
+	lua_setfield(L, -2, "digit");
+	lua_pushinteger(L, duration);
+	lua_setfield(L, -2, "duration");
+	return 1;
+}
+
 /* An API command in progress; the run waits for it when it does not finish at once. */
 struct api_wait {
 	struct script *s;
@@ -405,6 +437,8 @@ void script_bind_core(lua_State *L)
 		{"running", f_running},
 		{"email", f_email},
 		{"API", f_api},
+		{"Stream", f_stream},
+		{"DTMF", f_dtmf},
 		{NULL, NULL},
 	};
 	static const luaL_Reg api_methods[] = {
