@@ -649,6 +649,35 @@ static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods,
 	lua_pop(L, 1);
 }
 
+/*
+ * chat_execute(app [, data]) and chat_send([proto]): confab has no chat
+ * endpoints (no SIP MESSAGE, no chat applications), so both fail the way
+ * FreeSWITCH's do without the module: SWITCH_STATUS_FALSE (1), and a log line.
+ */
+static int event_chat_execute_l(lua_State *L)
+{
+	const char *app = luaL_checkstring(L, 2);
+
+	luaL_optstring(L, 3, NULL);
+	if (self_event(L, "chat_execute", NULL))
+		log_warn("lua: no chat application %s (confab has no chat)\n", app);
+	lua_pushinteger(L, 1);
+	return 1;
+}
+
+static int event_chat_send_l(lua_State *L)
+{
+	struct event *ev = self_event(L, "chat_send", NULL);
+	const char *proto = luaL_optstring(L, 2, NULL);
+
+	if (ev && !proto)
+		proto = event_header(ev, "proto");
+	if (ev)
+		log_warn("lua: no chat interface %s (confab has no chat)\n", proto ? proto : "");
+	lua_pushinteger(L, 1);
+	return 1;
+}
+
 void script_bind_event(lua_State *L)
 {
 	static const luaL_Reg event_methods[] = {
@@ -662,6 +691,8 @@ void script_bind_event(lua_State *L)
 		{"setPriority", event_set_priority_l},
 		{"fire",        event_fire_l},
 		{"merge",       event_merge_l},
+		{"chat_execute", event_chat_execute_l},
+		{"chat_send",   event_chat_send_l},
 		{NULL, NULL}
 	};
 	static const luaL_Reg consumer_methods[] = {

@@ -289,7 +289,10 @@ static void test_merge(lua_State *L)
 		"assert(a:getHeader('Event-Subclass') == 'm::a')\n"
 		"assert(select(2, a:serialize():gsub('Event%-Name: ', '')) == 2)\n"
 		"assert(b:merge(b) == true)\n"
-		"assert(select(2, b:serialize():gsub('From%-B: yes', '')) == 2)\n";
+		"assert(select(2, b:serialize():gsub('From%-B: yes', '')) == 2)\n"
+		/* no chat in confab: both fail with SWITCH_STATUS_FALSE */
+		"assert(a:chat_execute('reply', 'hi') == 1 and a:chat_send('sip') == 1)\n"
+		"assert(a:chat_send() == 1 and not pcall(a.chat_execute, a))\n";
 
 	CHECK(lua_check_run(L, "=merge", merge_lua));
 }
