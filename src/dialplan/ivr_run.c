@@ -227,7 +227,7 @@ static void exec_app(struct ivr_run *r, const char *param)
 	mem_ref(r);
 	err = app_execute(r->ch, name, sp ? sp + 1 : "", NULL, app_done, r);
 	mem_deref(name);
-	if (err && r->app_pending) {
+	if (err && err != EINPROGRESS && r->app_pending) {
 		/* Refused before it ran: app_done will not be called. */
 		r->app_pending = false;
 		mem_deref(r);

@@ -169,7 +169,7 @@ static int m_execute(lua_State *L)
 	op->s = script_of(L);
 	mem_ref(op);                 /* held by the execution until it completes */
 	err = ivr_menu_execute(ch, lm->ms, name, iop_done, op);
-	if (err && !op->done) {
+	if (err && err != EINPROGRESS && !op->done) {
 		/* Refused before it ran: iop_done will not be called. */
 		op->done = true;
 		mem_deref(op);
