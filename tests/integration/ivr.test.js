@@ -151,16 +151,26 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 		const c = await h.rawAuthed(server);
 		t.after(async () => { c.destroy(); await server.stop(); });
 
-		async function hangup(uuid, phone, uac) {
-			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
-			const r = await uac.done;
-			phone.close();
-			assert.equal(r.code, 0, r.err + r.out);
+		/* A call to `dest` for fn(phone, uuid), hung up afterwards even when fn fails. */
+		async function onCall(dest, fn) {
+			const { phone, uac, uuid } = await phoneCall(server, c, dest);
+			let ok = false;
+			try {
+				await fn(phone, uuid);
+				ok = true;
+			} finally {
+				const killed = await api(c, `uuid_kill ${uuid}`);
+				const r = await uac.done;
+				phone.close();
+				if (ok) {
+					assert.equal(killed, '+OK\n');
+					assert.equal(r.code, 0, r.err + r.out);
+				}
+			}
 		}
 
 		/* The same walk through t_main for the ivr application and the Lua menus. */
-		async function walk(dest, statusVar) {
-			const { phone, uac, uuid } = await phoneCall(server, c, dest);
+		async function walk(phone, uuid, statusVar) {
 			assert.ok(await hears(phone, HZ.long, 0), 'the long greeting (440 Hz) played');
 			assert.ok(heard(phone, HZ.short) < 3, 'not the short one yet');
 
@@ -203,18 +213,15 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 			await press(phone, '77#');
 			assert.equal(await waitVar(c, uuid, statusVar, 'failure'), 'failure');
 			assert.ok(await hears(phone, HZ.exit, since), 'the exit sound (2000 Hz)');
-			return { phone, uac, uuid };
 		}
 
 		await t.test('ivr: greeting, menu-exec-app, invalid, regex $1, menu-sub, ' +
 			'menu-back, max-failures', T, async () => {
-			const { phone, uac, uuid } = await walk('7200', 'after_ivr');
-			await hangup(uuid, phone, uac);
+			await onCall('7200', (phone, uuid) => walk(phone, uuid, 'after_ivr'));
 		});
 
 		await t.test('ivr: menu-play-sound, menu-exec-app playback, then menu-exit runs the rest of the extension', T,
-			async () => {
-				const { phone, uac, uuid } = await phoneCall(server, c, '7200');
+			() => onCall('7200', async (phone, uuid) => {
 				assert.ok(await hears(phone, HZ.long, 0));
 				await press(phone, '4#');
 				assert.ok(await hears(phone, HZ.sound, 0), 'the sound of the entry (1700 Hz)');
@@ -231,12 +238,10 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 				await press(phone, '8#');
 				assert.equal(await waitVar(c, uuid, 'after_ivr', 'success'), 'success');
 				assert.ok(await hears(phone, HZ.exit, since), 'the exit sound');
-				await hangup(uuid, phone, uac);
-			});
+			}));
 
 		await t.test('ivr: menu-exec-app transfer moves the call on; the menu stops', T,
-			async () => {
-				const { phone, uac, uuid } = await phoneCall(server, c, '7200');
+			() => onCall('7200', async (phone, uuid) => {
 				assert.ok(await hears(phone, HZ.long, 0));
 				await press(phone, '2#');
 				assert.equal(await waitVar(c, uuid, 'landed', '7299'), '7299');
@@ -245,35 +250,29 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 				assert.equal(await api(c, `uuid_getvar ${uuid} after_ivr`), '_undef_');
 				assert.ok(heard(phone, HZ.short, since) < 3, 'no greeting after the transfer');
 				assert.ok(heard(phone, HZ.exit, since) < 3, 'nor the exit sound');
-				await hangup(uuid, phone, uac);
-			});
+			}));
 
 		await t.test('ivr: silence counts timeouts; max-timeouts ends with "timeout"', T,
-			async () => {
-				const { phone, uac, uuid } = await phoneCall(server, c, '7201');
+			() => onCall('7201', async (phone, uuid) => {
 				assert.equal(await waitVar(c, uuid, 'after_ivr', 'timeout'), 'timeout');
 				assert.ok(await hears(phone, HZ.exit, 0));
-				await hangup(uuid, phone, uac);
-			});
+			}));
 
 		await t.test('Lua freeswitch.IVRMenu: the same walk with bindAction and execute', T,
-			async () => {
-				const { phone, uac, uuid } = await walk('7210', 'lua_after');
+			() => onCall('7210', async (phone, uuid) => {
+				await walk(phone, uuid, 'lua_after');
 				assert.equal(await waitVar(c, uuid, 'after_lua', 'yes'), 'yes');
 				assert.match(server.logText(), /invalid action menu-dance/);
-				await hangup(uuid, phone, uac);
-			});
+			}));
 
 		await t.test('Lua IVRMenu: a transfer from the menu ends the script\'s wait', T,
-			async () => {
-				const { phone, uac, uuid } = await phoneCall(server, c, '7210');
+			() => onCall('7210', async (phone, uuid) => {
 				assert.ok(await hears(phone, HZ.long, 0));
 				await press(phone, '2#');
 				assert.equal(await waitVar(c, uuid, 'landed', '7299'), '7299');
 				await h.sleep(500);
 				assert.equal(await api(c, `uuid_getvar ${uuid} after_lua`), '_undef_');
-				await hangup(uuid, phone, uac);
-			});
+			}));
 
 		await t.test('reloadxml with a bad menu keeps the loaded menus', T, async () => {
 			writeConf(server.conf, MENUS.replace('menu-play-sound', 'menu-sing'));
