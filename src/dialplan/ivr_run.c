@@ -25,7 +25,8 @@
 #define STATUS_FAILURE   "failure"
 #define STATUS_TIMEOUT   "timeout"
 
-enum run_state { R_GREET, R_COLLECT, R_INVALID, R_PAUSE, R_SOUND, R_APP, R_EXIT, R_OVER };
+enum run_state { R_GREET, R_COLLECT, R_CONFIRM, R_INVALID, R_PAUSE, R_SOUND, R_APP, R_EXIT,
+		 R_OVER };
 
 /* One menu on the stack: FreeSWITCH's locals of one switch_ivr_menu_execute. */
 struct frame {
@@ -44,6 +45,7 @@ struct ivr_run {
 	enum run_state st;
 	bool playing;
 	bool app_pending;            /* a menu-exec-app application holds a reference */
+	unsigned confirm_left;       /* confirm-attempts still to make */
 	char buf[IVR_MAX_DIGITS + 1];
 	size_t n;
 };
@@ -53,6 +55,8 @@ static struct ivr_menus *handoff;
 
 static void step(struct ivr_run *r);
 static void finish(struct ivr_run *r);
+static void confirm_wait(struct ivr_run *r);
+static void confirmed(struct ivr_run *r, bool yes);
 
 static void run_destructor(void *data)
 {
@@ -110,6 +114,9 @@ static void played(int err, void *arg)
 	(void)err;
 	r->playing = false;
 	switch (r->st) {
+	case R_CONFIRM:
+		confirm_wait(r);
+		return;
 	case R_INVALID:
 		r->st = R_PAUSE;
 		kick(r, INVALID_PAUSE_MS);
@@ -164,6 +171,14 @@ static void on_digit(struct ivr_run *r, char d)
 {
 	const struct ivr_menu *m = top(r)->m;
 
+	if (r->st == R_CONFIRM) {
+		if (r->playing)
+			media_play_stop(channel_media(r->ch));
+		r->playing = false;
+		tmr_cancel(&r->tmr);
+		confirmed(r, d == m->confirm_key[0]);
+		return;
+	}
 	if (r->st != R_GREET && r->st != R_COLLECT)
 		return;
 	if (r->playing) {
@@ -301,21 +316,14 @@ static void act(struct ivr_run *r, enum ivr_action a, const char *param)
 	}
 }
 
-/* An answer is in: a terminator, enough digits, or the timer. */
-static void answer(struct ivr_run *r, bool timeout)
+/* The answer stands: run the entry it selects, or count a failure. */
+static void decide(struct ivr_run *r)
 {
 	struct frame *f = top(r);
 	enum ivr_action a;
 	char *param = NULL;
 	int err;
 
-	tmr_cancel(&r->tmr);
-	r->buf[r->n] = '\0';
-	if (timeout && !r->n) {
-		f->timeouts++;
-		step(r);
-		return;
-	}
 	err = r->n ? ivr_menu_match(f->m, r->buf, &a, &param) : ENOENT;
 	if (!err) {
 		act(r, a, param);
@@ -331,6 +339,74 @@ static void answer(struct ivr_run *r, bool timeout)
 		return;
 	r->st = R_PAUSE;
 	kick(r, INVALID_PAUSE_MS);
+}
+
+/*
+ * confirm-macro with confirm-key: the macro says the answer (its data), the
+ * caller confirms with the key; another key rejects it, silence for the
+ * timeout asks again, confirm-attempts times. A rejected answer is an empty
+ * one: a failure without the invalid sound (play_and_collect).
+ */
+static void confirm_play(struct ivr_run *r)
+{
+	const struct ivr_menu *m = top(r)->m;
+	char *src = NULL;
+
+	r->st = R_CONFIRM;
+	if (!re_sdprintf(&src, "phrase:%s:%s", m->confirm_macro, r->buf) && play(r, src)) {
+		mem_deref(src);
+		return;
+	}
+	mem_deref(src);
+	confirm_wait(r);
+}
+
+static void confirm_timer(void *arg)
+{
+	struct ivr_run *r = arg;
+
+	if (r->confirm_left > 1) {
+		r->confirm_left--;
+		confirm_play(r);
+		return;
+	}
+	confirmed(r, false);
+}
+
+static void confirm_wait(struct ivr_run *r)
+{
+	tmr_start(&r->tmr, top(r)->m->timeout_ms, confirm_timer, r);
+}
+
+static void confirmed(struct ivr_run *r, bool yes)
+{
+	log_debug("%s: %s digits '%s' via confirm key %s\n", channel_name(r->ch),
+		  yes ? "approving" : "rejecting", r->buf, top(r)->m->confirm_key);
+	if (!yes) {
+		r->n = 0;
+		r->buf[0] = '\0';
+	}
+	decide(r);
+}
+
+/* An answer is in: a terminator, enough digits, or the timer. */
+static void answer(struct ivr_run *r, bool timeout)
+{
+	const struct ivr_menu *m = top(r)->m;
+
+	tmr_cancel(&r->tmr);
+	r->buf[r->n] = '\0';
+	if (timeout && !r->n) {
+		top(r)->timeouts++;
+		step(r);
+		return;
+	}
+	if (r->n && m->confirm_macro && m->confirm_key) {
+		r->confirm_left = m->confirm_attempts;
+		confirm_play(r);
+		return;
+	}
+	decide(r);
 }
 
 /* The top of FreeSWITCH's loop: limits, then the greeting and the answer. */

@@ -41,6 +41,10 @@ const MENUS = `<configuration name="ivr.conf">
       <entry action="menu-back" digits="0"/>
       <entry action="menu-top" digits="9"/>
     </menu>
+    <menu name="t_confirm" greet-long="${tone(HZ.long, 300)}" confirm-macro="t_confirm_macro"
+          confirm-key="1" confirm-attempts="2" timeout="1500" digit-len="2" max-failures="2">
+      <entry action="menu-exec-app" digits="/^(5[0-9])$/" param="set confirmed=$1"/>
+    </menu>
     <menu name="t_quiet" greet-long="${tone(HZ.long, 200)}" exit-sound="${tone(HZ.exit)}"
           timeout="700" max-timeouts="2">
       <entry action="menu-exit" digits="8"/>
@@ -68,6 +72,16 @@ main:execute(session, "l_main")
 session:setVariable("lua_after", session:getVariable("ivr_menu_status") or "none")
 `;
 
+/* The confirm-macro: it says the answer back (here: a tone when it is digits). */
+const MACRO = `<macro name="t_confirm_macro">
+          <input pattern="^(\\d+)$">
+            <match>
+              <action function="play-file" data="${tone(HZ.sound)}"/>
+            </match>
+          </input>
+        </macro>
+`;
+
 const DIALPLAN = `<include>
   <extension name="t_ivr">
     <condition field="destination_number" expression="^7200$">
@@ -81,6 +95,14 @@ const DIALPLAN = `<include>
     <condition field="destination_number" expression="^7201$">
       <action application="answer"/>
       <action application="ivr" data="t_quiet"/>
+      <action application="set" data="after_ivr=\${ivr_menu_status}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_ivr_confirm">
+    <condition field="destination_number" expression="^7202$">
+      <action application="answer"/>
+      <action application="ivr" data="t_confirm"/>
       <action application="set" data="after_ivr=\${ivr_menu_status}"/>
       <action application="park"/>
     </condition>
@@ -143,6 +165,9 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 				fs.mkdirSync(dir, { recursive: true });
 				fs.writeFileSync(path.join(dir, '90_ivr_test.xml'), DIALPLAN);
 				writeConf(conf, MENUS);
+				const lang = path.join(conf, 'lang', 'en', 'en.xml');
+				fs.writeFileSync(lang, fs.readFileSync(lang, 'utf8')
+					.replace('<macros>', `<macros>\n${MACRO}`));
 				const scripts = path.join(conf, 'scripts');
 				fs.mkdirSync(scripts, { recursive: true });
 				fs.writeFileSync(path.join(scripts, 'ivr_test.lua'), LUA);
@@ -256,6 +281,35 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 			() => onCall('7201', async (phone, uuid) => {
 				assert.equal(await waitVar(c, uuid, 'after_ivr', 'timeout'), 'timeout');
 				assert.ok(await hears(phone, HZ.exit, 0));
+			}));
+
+		await t.test('ivr: confirm-macro and confirm-key: confirmed, another key, silence', T,
+			() => onCall('7202', async (phone, uuid) => {
+				assert.ok(await hears(phone, HZ.long, 0));
+				/* 55: the macro plays; 1 (the confirm key) lets the entry run. */
+				let since = Date.now();
+				await press(phone, '55');
+				assert.ok(await hears(phone, HZ.sound, since), 'the confirm macro played');
+				await press(phone, '1');
+				assert.equal(await waitVar(c, uuid, 'confirmed', '55'), '55');
+				/* 56, then 2: rejected, a failure; the entry does not run. */
+				since = Date.now();
+				assert.ok(await hears(phone, HZ.long, since), 'the menu again');
+				since = Date.now();
+				await press(phone, '56');
+				assert.ok(await hears(phone, HZ.sound, since));
+				await press(phone, '2');
+				since = Date.now();
+				assert.ok(await hears(phone, HZ.long, since), 'the menu again after the pause');
+				assert.equal(await api(c, `uuid_getvar ${uuid} confirmed`), '55');
+				assert.equal(await api(c, `uuid_getvar ${uuid} after_ivr`), '_undef_');
+				/* 57 and no key: asked twice (confirm-attempts), then the second failure. */
+				since = Date.now();
+				await press(phone, '57');
+				assert.equal(await waitVar(c, uuid, 'after_ivr', 'failure'), 'failure');
+				assert.ok(heard(phone, HZ.sound, since) >= 30,
+					`the macro played twice (${heard(phone, HZ.sound, since)} packets)`);
+				assert.equal(await api(c, `uuid_getvar ${uuid} confirmed`), '55');
 			}));
 
 		await t.test('Lua freeswitch.IVRMenu: the same walk with bindAction and execute', T,
