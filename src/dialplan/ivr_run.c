@@ -20,7 +20,9 @@
 #define INVALID_PAUSE_MS 1000
 /* The terminator of an answer (switch_ivr_collect_digits_count's "#"). */
 #define TERMINATOR       '#'
-/* ivr_menu_status values, FreeSWITCH's words. */
+/* FreeSWITCH's words (switch_ivr_menu.c): its log lines and ivr_menu_status values. */
+#define MSG_INVALID_MENU "Invalid Menu!"
+#define MSG_RECURSION    "Too many levels of recursion."
 #define STATUS_SUCCESS   "success"
 #define STATUS_FAILURE   "failure"
 #define STATUS_TIMEOUT   "timeout"
@@ -257,12 +259,12 @@ static void enter(struct ivr_run *r, const char *name)
 	const struct ivr_menu *m = ivr_menu_find(r->ms, name);
 
 	if (!m) {
-		log_err("%s: ivr: Invalid Menu! (%s)\n", channel_name(r->ch), name);
+		log_err("%s: ivr: " MSG_INVALID_MENU " (%s)\n", channel_name(r->ch), name);
 		finish(r);
 		return;
 	}
 	if (r->depth == MAX_DEPTH) {
-		log_err("%s: ivr: Too many levels of recursion.\n", channel_name(r->ch));
+		log_err("%s: ivr: " MSG_RECURSION "\n", channel_name(r->ch));
 		finish(r);
 		return;
 	}
@@ -484,7 +486,7 @@ static int app_ivr(struct channel *ch, const char *args, struct app_exec *x)
 		return EINVAL;
 	}
 	if (!ivr_menu_find(ms, args)) {
-		log_err("%s: ivr: Invalid Menu! (%s)\n", channel_name(ch), args);
+		log_err("%s: ivr: " MSG_INVALID_MENU " (%s)\n", channel_name(ch), args);
 		channel_var_set(ch, "ivr_menu_status", STATUS_FAILURE);
 		return ENOENT;
 	}
