@@ -68,6 +68,8 @@ main:bindAction("menu-dance", "", "7")
 sub:bindAction("menu-exec-app", "set sub_choice=yes", "1")
 sub:bindAction("menu-back", "", "0")
 session:answer()
+main:execute(session, "l_nowhere")
+session:setVariable("lua_nowhere", session:getVariable("ivr_menu_status") or "none")
 main:execute(session, "l_main")
 session:setVariable("lua_after", session:getVariable("ivr_menu_status") or "none")
 `;
@@ -103,6 +105,14 @@ const DIALPLAN = `<include>
     <condition field="destination_number" expression="^7202$">
       <action application="answer"/>
       <action application="ivr" data="t_confirm"/>
+      <action application="set" data="after_ivr=\${ivr_menu_status}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_ivr_unknown">
+    <condition field="destination_number" expression="^7203$">
+      <action application="answer"/>
+      <action application="ivr" data="t_nowhere"/>
       <action application="set" data="after_ivr=\${ivr_menu_status}"/>
       <action application="park"/>
     </condition>
@@ -283,6 +293,12 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 				assert.ok(await hears(phone, HZ.exit, 0));
 			}));
 
+		await t.test('ivr: an unknown menu fails at once and the extension goes on', T,
+			() => onCall('7203', async (phone, uuid) => {
+				assert.equal(await waitVar(c, uuid, 'after_ivr', 'failure'), 'failure');
+				assert.match(server.logText(), /Invalid Menu! \(t_nowhere\)/);
+			}));
+
 		await t.test('ivr: confirm-macro and confirm-key: confirmed, another key, silence', T,
 			() => onCall('7202', async (phone, uuid) => {
 				assert.ok(await hears(phone, HZ.long, 0));
@@ -314,6 +330,8 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 
 		await t.test('Lua freeswitch.IVRMenu: the same walk with bindAction and execute', T,
 			() => onCall('7210', async (phone, uuid) => {
+				assert.equal(await waitVar(c, uuid, 'lua_nowhere', 'failure'), 'failure',
+					'execute of a menu the set does not have returns at once');
 				await walk(phone, uuid, 'lua_after');
 				assert.equal(await waitVar(c, uuid, 'after_lua', 'yes'), 'yes');
 				assert.match(server.logText(), /invalid action menu-dance/);
