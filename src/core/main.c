@@ -29,6 +29,7 @@
 #include "core/vars.h"
 #include "dialplan/app.h"
 #include "dialplan/dialplan.h"
+#include "dialplan/ivr.h"
 #include "dialplan/say.h"
 #include "lua/script.h"
 #include "esl/esl.h"
@@ -317,6 +318,10 @@ static int start(const struct options *o, struct config *cfg)
 	if (!rc)
 		rc = config_on_reload(phrase_reload);
 	if (!rc)
+		rc = ivr_load(cfg, err, sizeof(err));
+	if (!rc)
+		rc = config_on_reload(ivr_reload);
+	if (!rc)
 		rc = dialplan_init(cfg, err, sizeof(err));
 	if (!rc)
 		rc = config_on_reload(dialplan_reload);
@@ -397,6 +402,7 @@ int main(int argc, char **argv)
 	conference_close();
 	dialplan_close();
 	phrase_close();
+	ivr_close();
 	sipep_close();
 	media_close();
 	app_close();

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "dialplan/app.h"
 #include "dialplan/apps.h"
+#include "dialplan/ivr.h"
 #include "event/bus.h"
 
 struct app {
@@ -74,7 +75,8 @@ int app_exists(const char *name)
 int app_init(void)
 {
 	list_init(&apps);
-	return apps_basic_init() || apps_media_init() || apps_speech_init() ? EINVAL : 0;
+	return apps_basic_init() || apps_media_init() || apps_speech_init() ||
+	       apps_ivr_init() ? EINVAL : 0;
 }
 
 void app_close(void)

@@ -67,7 +67,7 @@ static const char *playback_terms(struct channel *ch)
 }
 
 /* Play on the channel's stream, pre-answering it first as switch_ivr_play_file does. */
-static int play(struct channel *ch, const char *file, media_play_done_h *h, void *arg)
+int dp_play(struct channel *ch, const char *file, media_play_done_h *h, void *arg)
 {
 	struct media_play_opts o = {0};
 	char *tmp, *src = NULL;
@@ -202,7 +202,7 @@ int dp_playback_start(struct channel *ch, const char *args, struct app_exec *x)
 	pb->ch = ch;
 	pb->start = tmr_jiffies();
 	channel_var_set(ch, "playback_terminator_used", NULL);
-	err = play(ch, args, playback_done, pb);
+	err = dp_play(ch, args, playback_done, pb);
 	if (err) {
 		mem_deref(pb);
 		/* The call goes on; the response says what happened. */
@@ -366,7 +366,7 @@ static void end_try(struct collect *c, bool timeout)
 		channel_var_set(c->ch, c->var_invalid, c->digits);
 	c->tries--;
 	c->st = C_INVALID;
-	if (c->invalid && *c->invalid && !play(c->ch, c->invalid, invalid_played, c)) {
+	if (c->invalid && *c->invalid && !dp_play(c->ch, c->invalid, invalid_played, c)) {
 		c->playing = true;
 		return;
 	}
@@ -392,7 +392,7 @@ static void start_try(struct collect *c)
 	c->n = 0;
 	c->term = 0;
 	c->st = C_PROMPT;
-	if (c->file && *c->file && !play(c->ch, c->file, prompt_played, c)) {
+	if (c->file && *c->file && !dp_play(c->ch, c->file, prompt_played, c)) {
 		c->playing = true;
 		return;
 	}

@@ -12,6 +12,7 @@
 #include <pcre2.h>
 #include <re.h>
 #include "dialplan/dialplan.h"
+#include "media/play.h"
 
 struct channel;
 struct xml_node;
@@ -128,6 +129,12 @@ bool dp_profile_field_known(const char *name);
  */
 struct app_exec;
 int  dp_playback_start(struct channel *ch, const char *source, struct app_exec *x);
+/*
+ * Play `file` (a path under the sound prefix, say:, phrase:, tone_stream://,
+ * tts:// ...) on `ch`, pre-answering it; `h` runs when it ends, never after
+ * media_play_stop(). A failure is logged and returned; `h` is not called then.
+ */
+int  dp_play(struct channel *ch, const char *file, media_play_done_h *h, void *arg);
 
 /* apps_flow.c */
 int  apps_flow_init(void);

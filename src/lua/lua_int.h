@@ -63,6 +63,7 @@ void script_bind_event(lua_State *L);     /* Event, EventConsumer */
 void script_bind_session(lua_State *L);   /* Session */
 void script_bind_dbh(lua_State *L);       /* Dbh */
 void script_bind_json(lua_State *L);      /* JSON */
+void script_bind_ivr(lua_State *L);       /* IVRMenu */
 /* The Session methods of bind_channel.c, into the metatable on top of the stack. */
 void script_bind_session_more(lua_State *L);
 

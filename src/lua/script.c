@@ -286,6 +286,7 @@ static void prepare_state(struct script *s, const struct script_start *st)
 	script_bind_session(L);
 	script_bind_dbh(L);
 	script_bind_json(L);
+	script_bind_ivr(L);
 	lua_setglobal(L, "freeswitch");
 
 	if (st->argc > 0) {
