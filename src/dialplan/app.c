@@ -74,11 +74,13 @@ int app_exists(const char *name)
 int app_init(void)
 {
 	list_init(&apps);
-	return apps_basic_init() || apps_media_init() || apps_speech_init() ? EINVAL : 0;
+	return apps_basic_init() || apps_media_init() || apps_speech_init() ||
+	       apps_meta_init() ? EINVAL : 0;
 }
 
 void app_close(void)
 {
+	apps_meta_close();
 	list_flush(&apps);
 }
 

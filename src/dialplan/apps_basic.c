@@ -152,12 +152,20 @@ static void bridge_ended(struct channel *gone, struct channel *other,
 			 enum hangup_cause cause, void *arg)
 {
 	struct bridge_app *ba = arg;
-	struct channel *a = app_exec_channel(ba->x);
+	struct app_exec *x = mem_ref(ba->x);
+	struct channel *a = app_exec_channel(x);
 
-	/* The B leg always follows; the caller only with hangup_after_bridge. */
-	if (other != a || channel_var_true(a, "hangup_after_bridge"))
+	/*
+	 * The B leg always follows; the caller only with hangup_after_bridge. That
+	 * hangup completes this execution (without the cancel hook, which would
+	 * free ba twice); app_exec_done is then a no-op.
+	 */
+	app_exec_on_cancel(x, NULL, NULL);
+	mem_deref(ba);
+	if (other && (other != a || channel_var_true(a, "hangup_after_bridge")))
 		channel_hangup(other, cause);
-	bridge_app_finish(ba, NULL);
+	app_exec_done(x, NULL);
+	mem_deref(x);
 }
 
 static void bridge_originated(enum hangup_cause cause, struct channel *leg, void *arg)
