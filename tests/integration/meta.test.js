@@ -3,7 +3,7 @@
  * meta.test.js - feature codes during a bridge (bind_meta_app, unbind_meta_app)
  * on real calls: two test phones bridged through the default dialplan, *1 sent
  * by RFC 4733 moves both into one conference, where each hears the other's tone;
- * unbound codes and timeouts; uuid_transfer -bleg / -both.
+ * unbound codes and timeouts; *1XXXX; uuid_transfer -bleg / -both.
  */
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -14,6 +14,7 @@ const sipp = require('./sipp');
 const { RtpPhone, dominant } = require('./rtp');
 const { phoneCall, waitVar } = require('./chanpoll');
 const { api, EventLog, closeClient, sippStart, sippDone, sippOk, register } = require('./siptest');
+const { until } = require('./eventlog');
 
 const T = { timeout: 90000 };
 const SUB = 'conference::maintenance';
@@ -35,6 +36,12 @@ const DIALPLAN = `<include>
     <condition field="destination_number" expression="^7702$">
       <action application="bind_meta_app" data="1 a s execute_extension::meta_conference XML features"/>
       <action application="unbind_meta_app" data=""/>
+      <action application="bridge" data="user/1002@\${domain_name}"/>
+    </condition>
+  </extension>
+  <extension name="meta_bleg">
+    <condition field="destination_number" expression="^7703$">
+      <action application="bind_meta_app" data="5 a s transfer::-bleg 3075 XML default"/>
       <action application="bridge" data="user/1002@\${domain_name}"/>
     </condition>
   </extension>
@@ -62,6 +69,11 @@ async function hearEachOther(a, b, what) {
 	assert.equal(atB.freq, 1000, `${what}: B hears A`);
 	assert.equal(atA.freq, 1400, `${what}: A hears B`);
 	assert.ok(atA.ratio > 10 && atB.ratio > 10, `${what}: clearly (${atA.ratio}, ${atB.ratio})`);
+}
+
+/* Polls until `phone` has received exactly these RFC 4733 digits. */
+async function received(phone, want, what) {
+	await until(what, async () => ({ ok: phone.digits() === want, info: phone.digits() }), 5000);
 }
 
 async function digits(phone, s) {
@@ -121,8 +133,7 @@ test('feature codes during a bridge', { skip: !sipp.available() && 'sipp not ins
 			assert.match(server.logText(), /Bound A-Leg: \*1 execute_extension::meta_conference/);
 			call.phoneB.clear();
 			await digits(call.phoneA, '5');
-			await h.sleep(500);
-			assert.equal(call.phoneB.digits(), '5', 'an ordinary digit is relayed');
+			await received(call.phoneB, '5', 'an ordinary digit is relayed');
 			const mark = ev.mark();
 			await digits(call.phoneA, '*1');
 			await ev.wait(add(call.uuidA), { from: mark, what: 'add-member for A' });
@@ -166,13 +177,11 @@ test('feature codes during a bridge', { skip: !sipp.available() && 'sipp not ins
 			assert.equal(call.phoneB.digits(), '', '* and an unbound digit are swallowed');
 			assert.match(server.logText().slice(from), /Ignoring meta digit '9' not mapped/);
 			await digits(call.phoneA, '**');
-			await h.sleep(500);
-			assert.equal(call.phoneB.digits(), '*', 'the meta key twice sends it once');
+			await received(call.phoneB, '*', 'the meta key twice sends it once');
 			await digits(call.phoneA, '*');
 			await h.sleep(5600);
 			await digits(call.phoneA, '4');
-			await h.sleep(500);
-			assert.equal(call.phoneB.digits(), '*4', 'after the timeout the digit goes through');
+			await received(call.phoneB, '*4', 'after the timeout the digit goes through');
 			assert.match(server.logText().slice(from), /Meta digit timeout parsing 4/);
 			assert.equal(await waitVar(c, call.uuidA, 'bridge_uuid'), call.uuidB);
 			await hearEachOther(call.phoneA, call.phoneB, 'still bridged');
@@ -200,11 +209,37 @@ test('feature codes during a bridge', { skip: !sipp.available() && 'sipp not ins
 		call.phoneB.clear();
 		const mark = ev.mark();
 		await digits(call.phoneA, '*1');
-		await h.sleep(800);
-		assert.equal(call.phoneB.digits(), '*1', 'with every binding gone, *1 is relayed');
+		await received(call.phoneB, '*1', 'with every binding gone, *1 is relayed');
 		assert.equal(ev.all(add(call.uuidA), mark).length, 0, 'no conference');
 		await hangupBoth(call);
 	});
+
+	await t.test('dialling *1XXXX joins room XXXX', T, async () => {
+		const mark = ev.mark();
+		const a = await phoneCall(server, c, '*13074');
+		try {
+			const e = await ev.wait(add(a.uuid), { from: mark, what: 'add-member' });
+			assert.equal(e['Conference-Name'], '3074');
+		} finally {
+			a.phone.close();
+		}
+		await A(`uuid_kill ${a.uuid}`);
+		sippOk(await sippDone(a.uac, 20000, 'A'));
+	});
+
+	await t.test('transfer -bleg in a binding moves the callee; the caller, left alone, ends', T,
+		async (tt) => {
+			const call = await bridgedCall(tt, '7703');
+			const mark = ev.mark();
+			await digits(call.phoneA, '*5');
+			const e = await ev.wait(add(call.uuidB), { from: mark, what: 'add-member for B' });
+			assert.equal(e['Conference-Name'], '3075');
+			await ev.wait((x) => x['Event-Name'] === 'CHANNEL_HANGUP' &&
+				x['Unique-ID'] === call.uuidA, { from: mark, what: 'A hangs up' });
+			sippOk(await sippDone(call.a.uac, 20000, 'A'));
+			await A(`uuid_kill ${call.uuidB}`);
+			sippOk(await sippDone(call.uasB, 20000, 'B'));
+		});
 
 	await t.test('uuid_transfer -bleg moves the other leg; the caller hangs up after the bridge',
 		T, async (tt) => {
