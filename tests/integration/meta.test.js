@@ -120,7 +120,13 @@ test('feature codes during a bridge', { skip: !sipp.available() && 'sipp not ins
 		return { a, phoneA: a.phone, phoneB, uuidA: a.uuid, uuidB, uasB };
 	}
 
-	async function hangupBoth(call) {
+	/* calleeFirst: B hangs up, and A (hangup_after_bridge) follows. */
+	async function hangupBoth(call, calleeFirst = false) {
+		if (calleeFirst) {
+			await A(`uuid_kill ${call.uuidB}`);
+			await ev.wait((e) => e['Event-Name'] === 'CHANNEL_HANGUP' &&
+				e['Unique-ID'] === call.uuidA, { what: 'A follows B' });
+		}
 		await A(`uuid_kill ${call.uuidA}`);
 		await A(`uuid_kill ${call.uuidB}`);
 		sippOk(await sippDone(call.a.uac, 20000, 'A'));
@@ -185,7 +191,7 @@ test('feature codes during a bridge', { skip: !sipp.available() && 'sipp not ins
 			assert.match(server.logText().slice(from), /Meta digit timeout parsing 4/);
 			assert.equal(await waitVar(c, call.uuidA, 'bridge_uuid'), call.uuidB);
 			await hearEachOther(call.phoneA, call.phoneB, 'still bridged');
-			await hangupBoth(call);
+			await hangupBoth(call, true);
 		});
 
 	await t.test('bind_meta_app with bad arguments logs why; unbind_meta_app', T, async (tt) => {
