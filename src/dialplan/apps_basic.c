@@ -152,20 +152,16 @@ static void bridge_ended(struct channel *gone, struct channel *other,
 			 enum hangup_cause cause, void *arg)
 {
 	struct bridge_app *ba = arg;
-	struct app_exec *x = mem_ref(ba->x);
-	struct channel *a = app_exec_channel(x);
+	struct channel *a = app_exec_channel(ba->x);
+	/* The B leg always follows; the caller only with hangup_after_bridge. */
+	bool follow = other != a || channel_var_true(a, "hangup_after_bridge");
 
-	/*
-	 * The B leg always follows; the caller only with hangup_after_bridge. That
-	 * hangup completes this execution (without the cancel hook, which would
-	 * free ba twice); app_exec_done is then a no-op.
-	 */
-	app_exec_on_cancel(x, NULL, NULL);
-	mem_deref(ba);
-	if (other && (other != a || channel_var_true(a, "hangup_after_bridge")))
+	/* Complete first: hanging up the caller cancels a running app, freeing ba. */
+	mem_ref(other);
+	bridge_app_finish(ba, NULL);
+	if (follow)
 		channel_hangup(other, cause);
-	app_exec_done(x, NULL);
-	mem_deref(x);
+	mem_deref(other);
 }
 
 static void bridge_originated(enum hangup_cause cause, struct channel *leg, void *arg)
