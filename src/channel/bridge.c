@@ -73,12 +73,19 @@ static void watch_h(struct channel *ch, enum channel_note note, const char *data
 		channel_send_dtmf(other, data, 100);
 		return;
 	}
-	if (note != CHANNEL_NOTE_HANGUP)
+	if (note != CHANNEL_NOTE_HANGUP && note != CHANNEL_NOTE_TRANSFER)
 		return;
 	other = ch == br->a ? br->b : br->a;
+	/*
+	 * A leg transferred away leaves the bridge as if it had hung up; the other
+	 * leg stays when it is about to be transferred too (transfer -both).
+	 */
+	if (note == CHANNEL_NOTE_TRANSFER && other->xfer_pending)
+		other = NULL;
 	mem_ref(br);
 	if (unbridge(br) && br->endh)
-		br->endh(ch, other, channel_cause(ch), br->arg);
+		br->endh(ch, other, note == CHANNEL_NOTE_TRANSFER ? CAUSE_NORMAL_CLEARING :
+			 channel_cause(ch), br->arg);
 	mem_deref(br);
 }
 

@@ -10,9 +10,9 @@
 struct bridge;
 
 /*
- * Called once when the bridge ends: `gone` is the leg that hung up (NULL when
- * the bridge was freed), `other` the leg left over, which the caller hangs up
- * or keeps (hangup_after_bridge).
+ * Called once when the bridge ends: `gone` is the leg that hung up or was
+ * transferred away, `other` the leg left over, which the caller hangs up or
+ * keeps (hangup_after_bridge); NULL when it is being transferred as well.
  */
 typedef void (bridge_end_h)(struct channel *gone, struct channel *other,
 			    enum hangup_cause cause, void *arg);

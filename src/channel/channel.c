@@ -135,6 +135,7 @@ static void channel_destructor(void *data)
 	mem_deref(ch->name);
 	mem_deref(ch->other_uuid);
 	mem_deref(ch->read_codec);
+	mem_deref(ch->dtmf_filter_arg);
 }
 
 int channel_alloc(struct channel **chp, const struct channel_ops *ops, void *arg,
@@ -526,6 +527,7 @@ void channel_transfer(struct channel *ch, const char *exten, const char *dialpla
 
 	if (ch->hanging)
 		return;
+	ch->xfer_pending = false;
 	channel_profile_set(&p->transfer_source, p->destination_number);
 	channel_profile_set(&p->destination_number, exten);
 	if (dialplan && *dialplan)
@@ -536,7 +538,56 @@ void channel_transfer(struct channel *ch, const char *exten, const char *dialpla
 	ch->transfer_us = channel_now_us();
 	ch->profile_index++;
 	channel_set_state(ch, CS_ROUTING);
-	C.router(ch, C.router_arg);
+	mem_ref(ch);
+	channel_notify(ch, CHANNEL_NOTE_TRANSFER, exten);
+	if (!ch->hanging)
+		C.router(ch, C.router_arg);
+	mem_deref(ch);
+}
+
+void channel_transfer_both(struct channel *ch, struct channel *other, const char *exten,
+			   const char *dialplan, const char *context)
+{
+	mem_ref(ch);
+	if (other && other != ch) {
+		ch->xfer_pending = true;
+		channel_transfer(other, exten, dialplan, context);
+	}
+	channel_transfer(ch, exten, dialplan, context);
+	ch->xfer_pending = false;
+	mem_deref(ch);
+}
+
+struct channel *channel_partner(const struct channel *ch)
+{
+	return ch->other_uuid ? channel_find(ch->other_uuid) : NULL;
+}
+
+void channel_set_dtmf_filter(struct channel *ch, channel_dtmf_filter_h *h, void *arg)
+{
+	void *old = ch->dtmf_filter_arg;
+
+	ch->dtmf_filter = h;
+	ch->dtmf_filter_arg = h ? mem_ref(arg) : NULL;
+	mem_deref(old);
+}
+
+void *channel_dtmf_filter_arg(const struct channel *ch, channel_dtmf_filter_h *h)
+{
+	return ch->dtmf_filter == h ? ch->dtmf_filter_arg : NULL;
+}
+
+/* True if the filter swallowed the digit; the filter may act on the channel. */
+static bool dtmf_filtered(struct channel *ch, char digit, bool to_phone)
+{
+	bool eaten;
+
+	if (!ch->dtmf_filter)
+		return false;
+	mem_ref(ch);
+	eaten = ch->dtmf_filter(ch, digit, to_phone, ch->dtmf_filter_arg);
+	mem_deref(ch);
+	return eaten;
 }
 
 void channel_park(struct channel *ch)
@@ -606,7 +657,7 @@ void channel_dtmf_received(struct channel *ch, char digit, unsigned duration_ms,
 	struct event *ev;
 	char d[2] = {digit, '\0'};
 
-	if (ch->hanging)
+	if (ch->hanging || dtmf_filtered(ch, digit, false) || ch->hanging)
 		return;
 	if (!channel_event_alloc(ch, EVENT_DTMF, NULL, &ev)) {
 		event_add_header(ev, "DTMF-Digit", d);
@@ -660,8 +711,26 @@ int channel_ring_ready(struct channel *ch)
 
 int channel_send_dtmf(struct channel *ch, const char *digits, unsigned ms)
 {
+	char pass[64];
+	size_t n = 0;
+
 	if (ch->hanging)
 		return ENOTCONN;
+	if (ch->dtmf_filter && digits) {
+		/* What the filter lets through goes out; a long string in pieces. */
+		for (; *digits && !ch->hanging; digits++) {
+			if (!dtmf_filtered(ch, *digits, true))
+				pass[n++] = *digits;
+			if (n == sizeof(pass) - 1 || (n && !digits[1])) {
+				pass[n] = '\0';
+				n = 0;
+				if (ch->hanging || !ch->ops->send_dtmf)
+					break;
+				ch->ops->send_dtmf(ch, pass, ms, ch->arg);
+			}
+		}
+		return ch->hanging ? ENOTCONN : 0;
+	}
 	return ch->ops->send_dtmf ? ch->ops->send_dtmf(ch, digits, ms, ch->arg) : ENOTSUP;
 }
 

@@ -145,7 +145,8 @@ void channel_fire(struct channel *ch, enum event_id id);
  * without being endpoints. Free the watch with mem_deref.
  */
 enum channel_note { CHANNEL_NOTE_PROGRESS, CHANNEL_NOTE_ANSWER, CHANNEL_NOTE_HANGUP,
-		    CHANNEL_NOTE_DTMF };
+		    CHANNEL_NOTE_DTMF,
+		    CHANNEL_NOTE_TRANSFER };   /* before the channel is routed again */
 typedef void (channel_watch_h)(struct channel *ch, enum channel_note note,
 			       const char *data, void *arg);
 struct channel_watch;
@@ -166,6 +167,27 @@ void channel_set_router(channel_router_h *h, void *arg);
  */
 void channel_transfer(struct channel *ch, const char *exten, const char *dialplan,
 		      const char *context);
+
+/*
+ * transfer -both: the partner first, then `ch`; a bridge between the two ends
+ * without hanging either up.
+ */
+void channel_transfer_both(struct channel *ch, struct channel *other, const char *exten,
+			   const char *dialplan, const char *context);
+/* The leg `ch` is bridged with (borrowed), NULL if none. */
+struct channel *channel_partner(const struct channel *ch);
+
+/*
+ * A DTMF filter (bind_meta_app) sees each digit the channel's phone sends
+ * (`to_phone` false) and each digit about to be sent to the phone (true)
+ * before anything else; returning true swallows it (no DTMF event, no relay,
+ * nothing sent). `arg` is a mem object the channel holds a reference to until
+ * it is replaced or the channel is freed; NULL h removes the filter.
+ */
+typedef bool (channel_dtmf_filter_h)(struct channel *ch, char digit, bool to_phone,
+				     void *arg);
+void channel_set_dtmf_filter(struct channel *ch, channel_dtmf_filter_h *h, void *arg);
+void *channel_dtmf_filter_arg(const struct channel *ch, channel_dtmf_filter_h *h);
 
 /* Outgoing endpoints for dial strings: "sofia/...", "user/...", "loopback/...". */
 struct originate_leg;

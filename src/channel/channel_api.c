@@ -274,7 +274,8 @@ static void uuid_bridge_ended(struct channel *gone, struct channel *other,
 	struct bridge **brp = arg;
 
 	/* Either side leaving ends the call for the other too. */
-	channel_hangup(other, cause);
+	if (other)
+		channel_hangup(other, cause);
 	*brp = mem_deref(*brp);
 	free(brp);
 }
@@ -304,15 +305,29 @@ static int cmd_uuid_transfer(struct api_call *call, const char *args)
 {
 	char rest[512], exten[128] = "", dp[64] = "", ctx[128] = "";
 	struct channel *ch = find_arg(args, rest, sizeof(rest));
+	struct channel *partner;
 	const char *r = rest;
 
 	if (!args || !*args || !*rest)
 		return api_usage(call);
 	if (!ch)
 		return api_printf(call, NO_CHANNEL);
-	/* -bleg / -both need a bridge peer; only the leg itself moves for now. */
-	if (!strncmp(r, "-bleg ", 6) || !strncmp(r, "-both ", 6))
+	if (!strncmp(r, "-bleg ", 6) || !strncmp(r, "-both ", 6)) {
+		bool both = r[1] == 'b' && r[2] == 'o';
+
 		r += 6;
+		if (sscanf(r, "%127s %63s %127s", exten, dp, ctx) < 1)
+			return api_usage(call);
+		partner = channel_partner(ch);
+		if (!partner && !both)
+			return api_printf(call, "-ERR No B-leg present\n");
+		if (both)
+			channel_transfer_both(ch, partner, exten, *dp ? dp : NULL,
+					      *ctx ? ctx : NULL);
+		else
+			channel_transfer(partner, exten, *dp ? dp : NULL, *ctx ? ctx : NULL);
+		return api_printf(call, "+OK\n");
+	}
 	if (sscanf(r, "%127s %63s %127s", exten, dp, ctx) < 1)
 		return api_usage(call);
 	channel_transfer(ch, exten, *dp ? dp : NULL, *ctx ? ctx : NULL);

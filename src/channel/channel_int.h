@@ -35,6 +35,9 @@ struct channel {
 	struct list watches;
 	char *other_uuid;            /* bridged or originated peer */
 	bool originator;
+	bool xfer_pending;           /* transfer -both: moves next, keep it up */
+	channel_dtmf_filter_h *dtmf_filter;
+	void *dtmf_filter_arg;
 	char *read_codec;
 	unsigned codec_rate;
 	uint64_t created_us, answered_us, progress_us, progress_media_us, hangup_us;

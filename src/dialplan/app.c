@@ -76,11 +76,12 @@ int app_init(void)
 {
 	list_init(&apps);
 	return apps_basic_init() || apps_media_init() || apps_speech_init() ||
-	       apps_ivr_init() ? EINVAL : 0;
+	       apps_ivr_init() || apps_meta_init() ? EINVAL : 0;
 }
 
 void app_close(void)
 {
+	apps_meta_close();
 	list_flush(&apps);
 }
 

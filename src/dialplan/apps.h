@@ -7,5 +7,7 @@
 int apps_basic_init(void);
 int apps_media_init(void);     /* apps_media.c: playback, read, record ... */
 int apps_speech_init(void);    /* apps_speech.c: speak, say, phrase */
+int apps_meta_init(void);      /* apps_meta.c: bind_meta_app, unbind_meta_app */
+void apps_meta_close(void);
 
 #endif

@@ -410,21 +410,37 @@ static int split_target(char *buf, char **exten, char **dialplan, char **context
 	return *exten ? 0 : EINVAL;
 }
 
-/* transfer <exten> [<dialplan> [<context>]]: route again; the current actions stop. */
+/*
+ * transfer [-bleg|-both] <exten> [<dialplan> [<context>]]: route again; the
+ * current actions stop. -bleg moves the bridged leg instead, -both that leg
+ * and then this one (mod_dptools transfer_function).
+ */
 static int app_transfer(struct channel *ch, const char *args, struct app_exec *x)
 {
-	char buf[512], *exten, *dialplan, *context;
+	char buf[512], *exten, *dialplan, *context, *target = buf;
+	struct channel *partner;
+	bool bleg, both;
 
 	(void)x;
 	if (snprintf(buf, sizeof(buf), "%s", args) >= (int)sizeof(buf))
 		return EINVAL;
-	if (split_target(buf, &exten, &dialplan, &context))
+	bleg = !strncasecmp(buf, "-bleg ", 6);
+	both = !strncasecmp(buf, "-both ", 6);
+	if (bleg || both)
+		target += 6;
+	if (split_target(target, &exten, &dialplan, &context))
 		return EINVAL;
-	if (*exten == '-') {
-		log_warn("%s: transfer %s is not supported yet\n", channel_name(ch), exten);
-		return ENOTSUP;
+	if (!bleg && !both) {
+		channel_transfer(ch, exten, dialplan, context);
+		return 0;
 	}
-	channel_transfer(ch, exten, dialplan, context);
+	partner = channel_partner(ch);
+	if (!partner)
+		log_warn("%s: No B-leg present.\n", channel_name(ch));
+	if (both)
+		channel_transfer_both(ch, partner, exten, dialplan, context);
+	else if (partner)
+		channel_transfer(partner, exten, dialplan, context);
 	return 0;
 }
 
@@ -482,7 +498,8 @@ int dp_apps_register(void)
 	int err = 0;
 
 	if (!app_exists("transfer"))
-		err |= app_register("transfer", "<exten> [<dialplan> <context>]", app_transfer);
+		err |= app_register("transfer", "[-bleg|-both] <exten> [<dialplan> <context>]",
+				    app_transfer);
 	if (!app_exists("execute_extension"))
 		err |= app_register("execute_extension", "<extension> <dialplan> <context>",
 				    app_execute_extension);

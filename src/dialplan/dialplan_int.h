@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -139,6 +140,47 @@ int  dp_play(struct channel *ch, const char *file, media_play_done_h *h, void *a
 /* apps_flow.c */
 int  apps_flow_init(void);
 void apps_flow_close(void);
+
+/*
+ * apps_meta.c: bind_meta_app's listener for one direction of a channel's DTMF
+ * (what its phone sends, or what is sent to it from the partner), as
+ * FreeSWITCH's switch_ivr_async.c keeps it. Keys 0-9 and A-D index `map`.
+ */
+#define DP_META_KEYS 14
+enum dp_meta_leg { DP_META_ALEG, DP_META_BLEG, DP_META_SAME, DP_META_OPPOSITE };
+
+struct dp_meta_bind {
+	char *app;               /* "application::parameters", or a file to play */
+	enum dp_meta_leg on;
+	bool inline_exec;        /* flag i */
+	bool once;               /* flag 1 */
+};
+
+struct dp_meta_dir {
+	char meta;               /* '\0': not listening */
+	bool armed;              /* the meta key was pressed */
+	uint64_t last_ms;
+	struct dp_meta_bind map[DP_META_KEYS];
+};
+
+/* What one digit does: PASS and TIMEOUT let it through, the others swallow it. */
+enum dp_meta_verdict { DP_META_PASS, DP_META_TIMEOUT, DP_META_ARMED, DP_META_RUN,
+		       DP_META_UNMAPPED };
+
+/* A parsed "<key> <listen> <respond> <app>"; app points into the arguments. */
+struct dp_meta_spec {
+	int key;
+	bool listen_a, listen_b;
+	bool multi;              /* respond-on named two legs: the first is used */
+	struct dp_meta_bind bind;
+};
+
+int  dp_meta_key(char c);
+/* EINVAL with *why one of the texts FreeSWITCH logs for the mistake. */
+int  dp_meta_parse(const char *args, char meta, struct dp_meta_spec *s, const char **why);
+/* With DP_META_RUN, *bp is the binding to run (its `once` is for the caller). */
+enum dp_meta_verdict dp_meta_digit(struct dp_meta_dir *d, char digit, uint64_t now_ms,
+				   struct dp_meta_bind **bp);
 
 /* dialplan.c: the transfer and execute_extension applications. */
 int  dp_apps_register(void);
