@@ -724,7 +724,7 @@ static int sub_get(struct api_call *call, struct conference *conf, int argc, cha
 	if (!strcasecmp(p, "max_members"))
 		return api_printf(call, "%u", conf->max_members);
 	if (!strcasecmp(p, "rate"))
-		return api_printf(call, "%u", CONF_RATE);
+		return api_printf(call, "%u", conf->rate);
 	if (!strcasecmp(p, "profile_name"))
 		return api_printf(call, "%s", conf->prof_name);
 	if (!strcasecmp(p, "sound_prefix"))

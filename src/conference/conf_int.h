@@ -85,6 +85,7 @@ struct conference {
 	char uuid[37];
 	char *prof_name;                    /* "none" when the profile is missing */
 	struct conf_profile *prof;          /* ref, may be NULL */
+	unsigned rate;                      /* Hz the room mixes at: the profile's rate */
 	struct conf_cfg *cfg;               /* ref: the controls and profile live in it */
 	struct media_stream *room;
 	struct list members;                /* join order */
@@ -190,9 +191,6 @@ void conf_control_run(struct conf_member *m, const char *action, const char *dat
 
 /* Sounds: resolve against the room's sound prefix. */
 const char *conf_sound(const struct conference *conf, const char *param, const char *dflt);
-
-/* The mixer runs at 8 kHz whatever the profile says (G.711 calls). */
-#define CONF_RATE 8000
 
 /* Small views shared by the API and the listings. */
 const char *conf_member_cid_name(struct conf_member *m);

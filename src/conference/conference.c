@@ -400,7 +400,7 @@ static void stop_recording_event(struct conference *conf, uint64_t samples, int 
 	event_add_header(ev, "Path", conf->rec_path);
 	event_add_header(ev, "Other-Recordings", "false");
 	event_add_headerf(ev, "Samples-Out", "%llu", (unsigned long long)samples);
-	event_add_header(ev, "Samplerate", "8000");
+	event_add_headerf(ev, "Samplerate", "%u", conf->rate);
 	event_add_headerf(ev, "Milliseconds-Elapsed", "%llu",
 			  (unsigned long long)((conf_now_us() - conf->rec_started_us) / 1000));
 	if (err)
@@ -548,6 +548,8 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 	if (conf->prof && conf->prof->comfort_noise)
 		rc.comfort_noise = 32767 / conf->prof->comfort_noise;
 	rc.max_talkers = conf->prof ? conf->prof->max_talkers : 0;
+	conf->rate = conf->prof ? conf->prof->rate : 8000;
+	rc.rate = conf->rate;
 	err = media_room_alloc(&conf->room, &rc);
 	if (err) {
 		log_err("conference %s: cannot create the room's mixer: %s\n", name,
