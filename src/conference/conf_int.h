@@ -77,6 +77,7 @@ struct conf_file {
 	struct le le;
 	char *path;
 	bool async;
+	bool speech;                        /* conf_say: no play-file-done */
 };
 
 struct conference {
@@ -165,6 +166,13 @@ void conf_check_abandoned(const char *name);
 
 /* Room playback, queued; async plays over. */
 int  conf_play(struct conference *conf, const char *file, bool async);
+/*
+ * Speak `text` to the room (queued like a file) or over what one member
+ * hears, with the profile's tts-engine and tts-voice. ENOTSUP: the profile
+ * has no tts-engine (or one tts.c does not know), EINVAL: no text.
+ */
+int  conf_say(struct conference *conf, const char *text);
+int  conf_member_say(struct conf_member *m, const char *text);
 unsigned conf_stop(struct conference *conf);
 int  conf_record(struct conference *conf, const char *path);
 bool conf_norecord(struct conference *conf);

@@ -57,7 +57,10 @@ bool media_playing(struct media_stream *ms);
  */
 int  media_sound_path(char **pathp, const char *file, const char *prefix);
 
-/* The length of `source` in ms once decoded, UINT64_MAX for ever; prefix as media_play. */
+/*
+ * The length of `source` in ms once decoded, UINT64_MAX for ever; prefix as
+ * media_play. Speech (tts://) is 0 once its engine and voice can speak.
+ */
 int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
 
 /*
