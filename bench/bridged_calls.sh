@@ -13,6 +13,9 @@
 # mixed talkers), every phone talks, and each hears its room's mix. rtp_load's
 # pairing and cross-talk figures then mean nothing (every frame is a mix); its
 # packet rates, loss, inter-arrival and the server's CPU and memory do.
+# ROOM_RATE (8000, 16000, 48000 ...) is the bench profile's mixing rate; for
+# the workers' CPU per member at several rates side by side, see media_bench's
+# ROOM_RATES.
 #
 # Environment: WINDOW (s, default 20), WARMUP (s, 5), RATE (calls/s while setting
 # up, 200), GEN_THREADS (rtp_load threads, 2), GEN_SOCKETS (phone sockets, 16),

@@ -1879,6 +1879,17 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				for (const m of [Y, Z])
 					assert.equal(speechSince(m.phone, since).frames, 0, 'the others hear none');
 
+				/* tts:// played to the room like a file is heard too (quoted: blanks). */
+				await h.sleep(2000);
+				since = Date.now();
+				const src = 'tts://flite|kal|Speech played to the room.';
+				assert.equal(await api(`conference ${W} play '${src}'`),
+					`+OK (play) Playing file ${src}\n`);
+				await until('Z hears tts:// played to the room', () => {
+					const r = speechSince(Z.phone, since);
+					return { ok: r.ok, info: JSON.stringify(r) };
+				}, 15000);
+
 				assert.equal(await api(`conference ${W} say`), '-ERR (say) Error! No text.\n');
 				assert.equal(await api(`conference ${W} saymember ${xid}`),
 					'-ERR (saymember) No Text!\n');
