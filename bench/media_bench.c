@@ -460,7 +460,7 @@ static int run_rates(unsigned count, unsigned seconds)
 	printf("## %u members in rooms of %u: worker CPU per member by room rate\n", count,
 	       B.room_size);
 	for (i = 0; i < n; i++)
-		printf("rate_%-5u_cpu_us_per_member_per_s %8.1f  ratio %.2f\n", rates[i], cpu[i],
+		printf("room_rate_%-6u cpu_us_per_member_per_s %8.1f  ratio %.2f\n", rates[i], cpu[i],
 		       cpu[0] > 0 ? cpu[i] / cpu[0] : 0);
 	fflush(stdout);
 	return 0;
