@@ -13,6 +13,9 @@
 # mixed talkers), every phone talks, and each hears its room's mix. rtp_load's
 # pairing and cross-talk figures then mean nothing (every frame is a mix); its
 # packet rates, loss, inter-arrival and the server's CPU and memory do.
+# ROOM_RATE (8000, 16000, 48000 ...) is the bench profile's mixing rate; for
+# the workers' CPU per member at several rates side by side, see media_bench's
+# ROOM_RATES.
 #
 # With ECHO=1 the N calls go to the default dialplan's echo test (9196): one
 # SIP leg and one RTP stream each way per call, and each phone must hear its own

@@ -27,7 +27,7 @@ EOF
 #   7002  answer, park            (for bridging by uuid_bridge)
 #   7003  answer, playback of 1 s of 440 Hz tone, hangup
 #   8<n>  conference room <n>, profile bench (no sounds, energy-level 100,
-#         max-talkers ROOM_TALKERS when set)
+#         max-talkers ROOM_TALKERS when set, rate ROOM_RATE, default 8000)
 bench_conf() {
 	local src=$1 dir=$2
 	ESL_PORT=$(bench_free_port)
@@ -74,7 +74,7 @@ bench_conf() {
   </extension>
 </include>
 EOF
-	sed -i "s|</profiles>|  <profile name=\"bench\">\n      <param name=\"energy-level\" value=\"100\"/>\n      <param name=\"max-talkers\" value=\"${ROOM_TALKERS:-0}\"/>\n    </profile>\n  </profiles>|" \
+	sed -i "s|</profiles>|  <profile name=\"bench\">\n      <param name=\"energy-level\" value=\"100\"/>\n      <param name=\"max-talkers\" value=\"${ROOM_TALKERS:-0}\"/>\n      <param name=\"rate\" value=\"${ROOM_RATE:-8000}\"/>\n    </profile>\n  </profiles>|" \
 		"$dir/conf/autoload_configs/conference.conf.xml"
 }
 

@@ -13,6 +13,9 @@
  * 1000-member room: ROOM_SIZE=1000 media_bench 10 1000). Every member talks
  * (energy level 0), so every frame of every member is mixed and sent;
  * ROOM_TALKERS=K caps the mixed talkers per room at the K loudest.
+ * ROOM_RATES="8000 16000 48000" runs every count once per room rate and
+ * then prints the workers' CPU per member at each rate side by side, with
+ * its ratio to the first rate's (default: 8000 alone).
  *
  * The generator shares the machine with the workers (at nice 19, so the
  * workers come first). The kernel's delivery of loopback packets runs in
@@ -62,6 +65,8 @@ static struct {
 	struct media_stream **ms;
 	unsigned pairs, nstreams;
 	unsigned room_size;             /* ROOM_SIZE: members per room, 0 pairs */
+	unsigned room_rate;             /* the rooms' mixing rate, Hz */
+	double cpu_us_pm;               /* the last run's worker CPU per member, us/s */
 	struct media_stream **rooms;
 	unsigned nrooms;
 	unsigned seconds;
@@ -264,11 +269,13 @@ static void report(void)
 	media_tick_stats(&ts);
 	sum_stats(&st);
 	if (B.room_size) {
-		printf("## %u conference members in rooms of %u (%u streams), %u workers, "
-		       "%.1f s\n", B.nstreams, B.room_size, ts.streams, ts.workers, secs);
+		B.cpu_us_pm = 1e6 * ts.cpu_s / secs / (B.nstreams ? B.nstreams : 1);
+		printf("## %u conference members in rooms of %u at %u Hz (%u streams), %u "
+		       "workers, %.1f s\n", B.nstreams, B.room_size, B.room_rate, ts.streams,
+		       ts.workers, secs);
 		printf("members                     %u\n", B.nstreams);
-		printf("cpu_us_per_member_per_s     %.1f\n",
-		       1e6 * ts.cpu_s / secs / (B.nstreams ? B.nstreams : 1));
+		printf("room_rate_hz                %u\n", B.room_rate);
+		printf("cpu_us_per_member_per_s     %.1f\n", B.cpu_us_pm);
 	} else {
 		printf("## %u bridged calls (%u streams), %u workers, %.1f s\n", B.pairs,
 		       ts.streams, ts.workers, secs);
@@ -343,6 +350,7 @@ static int join_rooms(unsigned n, unsigned size)
 	int err = 0;
 
 	rc.max_talkers = k ? (unsigned)atoi(k) : 0;
+	rc.rate = B.room_rate;
 	B.rooms = calloc(nrooms, sizeof(*B.rooms));
 	if (!B.rooms)
 		return ENOMEM;
@@ -419,6 +427,45 @@ static int run(unsigned pairs, unsigned seconds)
 	return err;
 }
 
+/* One count at each of ROOM_RATES, then the CPU per member side by side. */
+static int run_rates(unsigned count, unsigned seconds)
+{
+	const char *env = getenv("ROOM_RATES");
+	unsigned rates[8], n = 0, i;
+	double cpu[8];
+	char *end;
+	int err = 0;
+
+	for (const char *p = env ? env : ""; *p && n < 8; p = end) {
+		unsigned long r = strtoul(p, &end, 10);
+
+		if (end == p) {
+			end = (char *)p + 1;
+			continue;
+		}
+		if (media_room_rate_ok((unsigned)r))
+			rates[n++] = (unsigned)r;
+		else
+			fprintf(stderr, "media_bench: no rooms at %lu Hz, skipped\n", r);
+	}
+	if (!B.room_size || !n)
+		rates[0] = 8000, n = 1;
+	for (i = 0; i < n && !err; i++) {
+		B.room_rate = rates[i];
+		err = run(count, seconds);
+		cpu[i] = B.cpu_us_pm;
+	}
+	if (err || !B.room_size || n < 2)
+		return err;
+	printf("## %u members in rooms of %u: worker CPU per member by room rate\n", count,
+	       B.room_size);
+	for (i = 0; i < n; i++)
+		printf("room_rate_%-6u cpu_us_per_member_per_s %8.1f  ratio %.2f\n", rates[i], cpu[i],
+		       cpu[0] > 0 ? cpu[i] / cpu[0] : 0);
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned defaults[] = {100, 500, 1000, 2500};
@@ -447,10 +494,10 @@ int main(int argc, char **argv)
 	       WARMUP_MS / 1000);
 	if (argc > 2) {
 		for (i = 2; i < (unsigned)argc && !err; i++)
-			err = run((unsigned)atoi(argv[i]), seconds);
+			err = run_rates((unsigned)atoi(argv[i]), seconds);
 	} else {
 		for (i = 0; i < sizeof(defaults) / sizeof(*defaults) && !err; i++)
-			err = run(defaults[i], seconds);
+			err = run_rates(defaults[i], seconds);
 	}
 	loop_close();
 	libre_close();

@@ -49,6 +49,13 @@
 #define T_JOB            "+OK Job-UUID: %s\n"
 #define T_PLAY_NOFILE    "-ERR (play) File: %s not found.\n"
 #define T_PLAY_NOMEMBER  "-ERR Member: %u not found.\n"      /* FS prints a pointer: spec 6.2 */
+#define T_SAY_OK         "+OK (say) OK\n"
+#define T_SAY_NOTEXT     "-ERR (say) Error! No text.\n"
+#define T_SAY_ERR        "-ERR (say) Error!\n"           /* conference_say failed */
+#define T_SAYM_OK        "+OK (saymember) OK\n"
+#define T_SAYM_NOTEXT    "-ERR (saymember) No Text!\n"
+#define T_SAYM_NOMEMBER  "-ERR (saymember) Unknown Member %u!\n"
+#define T_SAYM_ERR       "-ERR (saymember) Error!\n"     /* conference_member_say failed */
 #define T_REC_DUP        "-ERR file [%s] is already being used for recording.\n"
 #define T_REC_NONE       "-ERR non-existant recording '%s'\n"
 #define T_REC_NOTREC     "-ERR Conference is not being recorded.\n"
@@ -562,6 +569,45 @@ static int sub_play(struct api_call *call, struct conference *conf, int argc, ch
 	return SUB_USAGE;
 }
 
+/* say <text>: the text is the rest of the line (the table's `words`). */
+static int sub_say(struct api_call *call, struct conference *conf, int argc, char **argv)
+{
+	struct event *ev;
+
+	if (argc < 3 || !*argv[2])
+		return api_printf(call, T_SAY_NOTEXT);
+	if (conf_say(conf, argv[2]))
+		return api_printf(call, T_SAY_ERR);
+	if (!conf_suppressed(conf, "speak-text") && !conf_event(conf, NULL, "speak-text", &ev)) {
+		event_add_header(ev, "Text", argv[2]);
+		conf_event_fire(ev, "speak-text");
+	}
+	return api_printf(call, T_SAY_OK);
+}
+
+/* saymember <id> <text>: FreeSWITCH checks the text before the member. */
+static int sub_saymember(struct api_call *call, struct conference *conf, int argc,
+			 char **argv)
+{
+	uint32_t id = argc > 2 ? (uint32_t)atoi(argv[2]) : 0;
+	struct conf_member *m;
+	struct event *ev;
+
+	if (argc < 4 || !*argv[3])
+		return api_printf(call, T_SAYM_NOTEXT);
+	m = id ? conf_member_find(conf, id) : NULL;
+	if (!m)
+		return api_printf(call, T_SAYM_NOMEMBER, id);
+	if (conf_member_say(m, argv[3]))
+		return api_printf(call, T_SAYM_ERR);
+	if (!conf_suppressed(conf, "speak-text-member") &&
+	    !conf_event(conf, m, "speak-text-member", &ev)) {
+		event_add_header(ev, "Text", argv[3]);
+		conf_event_fire(ev, "speak-text-member");
+	}
+	return api_printf(call, T_SAYM_OK);
+}
+
 /*
  * stop [current|all|async|last] [<member_id>]. The room's queue can only be
  * flushed whole (conf_stop), so every mode stops everything the room plays.
@@ -724,7 +770,7 @@ static int sub_get(struct api_call *call, struct conference *conf, int argc, cha
 	if (!strcasecmp(p, "max_members"))
 		return api_printf(call, "%u", conf->max_members);
 	if (!strcasecmp(p, "rate"))
-		return api_printf(call, "%u", CONF_RATE);
+		return api_printf(call, "%u", conf->rate);
 	if (!strcasecmp(p, "profile_name"))
 		return api_printf(call, "%s", conf->prof_name);
 	if (!strcasecmp(p, "sound_prefix"))
@@ -991,58 +1037,61 @@ struct sub {
 	member_fn *member;        /* argv[2] names the members */
 	room_fn *room;
 	bool global;              /* also without a room: list, count, dial ... */
+	int words;                /* > 0: the last of this many words is the rest of the line */
 };
 
-/* conference_api_sub_commands[] order, less the video and TTS ones. */
+/* conference_api_sub_commands[] order, less the video ones. */
 static const struct sub subs[] = {
-	{"count", "", NULL, conf_api_count, true},
-	{"list", "[delim <string>]|[count]", NULL, conf_api_list, true},
-	{"xml_list", "", NULL, conf_api_xml_list, true},
-	{"json_list", "[compact]", NULL, conf_api_json_list, true},
-	{"energy", "<member_id|all|last|non_moderator> [<newval>]", mem_energy, NULL, false},
+	{"count", "", NULL, conf_api_count, true, 0},
+	{"list", "[delim <string>]|[count]", NULL, conf_api_list, true, 0},
+	{"xml_list", "", NULL, conf_api_xml_list, true, 0},
+	{"json_list", "[compact]", NULL, conf_api_json_list, true, 0},
+	{"energy", "<member_id|all|last|non_moderator> [<newval>]", mem_energy, NULL, false, 0},
 	{"volume_in", "<member_id|all|last|non_moderator> [<newval>]", mem_volume_in, NULL,
-	 false},
+	 false, 0},
 	{"volume_out", "<member_id|all|last|non_moderator> [<newval>]", mem_volume_out, NULL,
-	 false},
-	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false},
-	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false},
-	{"dtmf", "<[member_id|all|last|non_moderator]> <digits>", mem_dtmf, NULL, false},
+	 false, 0},
+	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false, 0},
+	{"say", "<text>", NULL, sub_say, false, 3},
+	{"saymember", "<member_id> <text>", NULL, sub_saymember, false, 4},
+	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false, 0},
+	{"dtmf", "<[member_id|all|last|non_moderator]> <digits>", mem_dtmf, NULL, false, 0},
 	{"kick", "<[member_id|all|last|non_moderator]> [<optional sound file>]", mem_kick,
-	 NULL, false},
-	{"hup", "<[member_id|all|last|non_moderator]>", mem_hup, NULL, false},
-	{"hold", "<[member_id|all]|last|non_moderator> [file]", mem_hold, NULL, false},
-	{"unhold", "<[member_id|all]|last|non_moderator>", mem_unhold, NULL, false},
-	{"mute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_mute, NULL, false},
-	{"tmute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_tmute, NULL, false},
-	{"unmute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_unmute, NULL, false},
-	{"deaf", "<[member_id|all]|last|non_moderator>", mem_deaf, NULL, false},
-	{"undeaf", "<[member_id|all]|last|non_moderator>", mem_undeaf, NULL, false},
-	{"lock", "", NULL, sub_lock, false},
-	{"unlock", "", NULL, sub_lock, false},
+	 NULL, false, 0},
+	{"hup", "<[member_id|all|last|non_moderator]>", mem_hup, NULL, false, 0},
+	{"hold", "<[member_id|all]|last|non_moderator> [file]", mem_hold, NULL, false, 0},
+	{"unhold", "<[member_id|all]|last|non_moderator>", mem_unhold, NULL, false, 0},
+	{"mute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_mute, NULL, false, 0},
+	{"tmute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_tmute, NULL, false, 0},
+	{"unmute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_unmute, NULL, false, 0},
+	{"deaf", "<[member_id|all]|last|non_moderator>", mem_deaf, NULL, false, 0},
+	{"undeaf", "<[member_id|all]|last|non_moderator>", mem_undeaf, NULL, false, 0},
+	{"lock", "", NULL, sub_lock, false, 0},
+	{"unlock", "", NULL, sub_lock, false, 0},
 	{"dial", "<endpoint_module_name>/<destination> <callerid number> <callerid name>",
-	 NULL, sub_dial, true},
+	 NULL, sub_dial, true, 0},
 	{"bgdial", "<endpoint_module_name>/<destination> <callerid number> <callerid name>",
-	 NULL, sub_dial, true},
+	 NULL, sub_dial, true, 0},
 	{"transfer", "<conference_name> <member id> [...<member id>]", NULL, sub_transfer,
-	 false},
-	{"record", "<filename>", NULL, sub_record, false},
-	{"chkrecord", "<confname>", NULL, sub_chkrecord, false},
-	{"norecord", "<[filename|all]>", NULL, sub_norecord, false},
-	{"pause", "<filename>", NULL, sub_pauserec, false},
-	{"resume", "<filename>", NULL, sub_pauserec, false},
+	 false, 0},
+	{"record", "<filename>", NULL, sub_record, false, 0},
+	{"chkrecord", "<confname>", NULL, sub_chkrecord, false, 0},
+	{"norecord", "<[filename|all]>", NULL, sub_norecord, false, 0},
+	{"pause", "<filename>", NULL, sub_pauserec, false, 0},
+	{"resume", "<filename>", NULL, sub_pauserec, false, 0},
 	{"recording", "[start|stop|check|pause|resume] [<filename>|all]", NULL, sub_recording,
-	 false},
-	{"exit_sound", "on|off|none|file <filename>", NULL, sub_sound, false},
-	{"enter_sound", "on|off|none|file <filename>", NULL, sub_sound, false},
-	{"pin", "<pin#>", NULL, sub_pin, false},
-	{"nopin", "", NULL, sub_pin, false},
-	{"get", "<parameter-name>", NULL, sub_get, false},
+	 false, 0},
+	{"exit_sound", "on|off|none|file <filename>", NULL, sub_sound, false, 0},
+	{"enter_sound", "on|off|none|file <filename>", NULL, sub_sound, false, 0},
+	{"pin", "<pin#>", NULL, sub_pin, false, 0},
+	{"nopin", "", NULL, sub_pin, false, 0},
+	{"get", "<parameter-name>", NULL, sub_get, false, 0},
 	{"set", "<max_members|sound_prefix|caller_id_name|caller_id_number|"
-		"endconference_grace_time> <value>", NULL, sub_set, false},
-	{"floor", "<member_id|last>", mem_floor, NULL, false},
-	{"getvar", "<var>", NULL, sub_getvar, false},
-	{"setvar", "<var> <value>", NULL, sub_setvar, false},
-	{"get-uuid", "<member_id|last>", mem_get_uuid, NULL, false},
+		"endconference_grace_time> <value>", NULL, sub_set, false, 0},
+	{"floor", "<member_id|last>", mem_floor, NULL, false, 0},
+	{"getvar", "<var>", NULL, sub_getvar, false, 0},
+	{"setvar", "<var> <value>", NULL, sub_setvar, false, 0},
+	{"get-uuid", "<member_id|last>", mem_get_uuid, NULL, false, 0},
 };
 
 #define NSUBS (sizeof(subs) / sizeof(subs[0]))
@@ -1165,6 +1214,17 @@ static int cmd_conference(struct api_call *call, const char *args)
 	}
 	/* A room's name wins over a sub-command's, as in FreeSWITCH. */
 	conf = conf_find(argv[0]);
+	if (conf && argc > 1 && sub_find(argv[1]) && sub_find(argv[1])->words) {
+		/* Text commands: split again, the text kept whole (ARGS_AS_ONE). */
+		int words = sub_find(argv[1])->words;
+
+		mem_deref(buf);
+		buf = NULL;
+		err = str_dup(&buf, args);
+		if (err)
+			return err;
+		argc = split_args(buf, argv, words);
+	}
 	err = conf ? dispatch(call, conf, argc, argv) : no_room(call, argc, argv);
 	mem_deref(buf);
 	return err;

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "conference/conf_int.h"
+#include "media/media.h"
 
 static const char *const actions[] = {
 	"mute", "mute on", "mute off", "deaf mute", "deaf", "deaf on", "deaf off",
@@ -128,6 +129,17 @@ static void bad(struct parse *ps, const struct xml_node *n, const char *what,
 	ps->rc = EINVAL;
 }
 
+static void unsupported(struct parse *ps, const struct xml_node *n, const char *what,
+			const char *value, const char *supported)
+{
+	if (ps->rc)
+		return;
+	snprintf(ps->err, ps->errsz, "%s:%u: conference profile %s: %s \"%s\" is not "
+		 "supported (only %s)", n->file ? n->file : "conference.conf", n->line,
+		 ps->prof->name, what, value, supported);
+	ps->rc = EINVAL;
+}
+
 static void typed(struct parse *ps, const char *name, const char *v,
 		  const struct xml_node *n)
 {
@@ -143,12 +155,19 @@ static void typed(struct parse *ps, const char *name, const char *v,
 				break;
 		if (i == sizeof(rates) / sizeof(*rates))
 			return bad(ps, n, name, v);
+		/* FreeSWITCH's rates that are no multiple of 8 kHz: not mixed here. */
+		if (!media_room_rate_ok(u))
+			return unsupported(ps, n, name, v,
+					   "8000, 16000, 24000, 32000 or 48000");
 		p->rate = u;
 	} else if (!strcmp(name, "interval")) {
 		if (!strcmp(v, "auto"))
 			return;
 		if (to_uint(v, 10, 120, &u) || u % 10)
 			return bad(ps, n, name, v);
+		/* The media workers tick every 20 ms: rooms mix on that tick. */
+		if (u != 20)
+			return unsupported(ps, n, name, v, "20");
 		p->interval = u;
 	} else if (!strcmp(name, "energy-level")) {
 		if (to_uint(v, 0, 1800, &p->energy_level))

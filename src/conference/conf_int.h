@@ -77,6 +77,7 @@ struct conf_file {
 	struct le le;
 	char *path;
 	bool async;
+	bool speech;                        /* conf_say: no play-file-done */
 };
 
 struct conference {
@@ -85,6 +86,7 @@ struct conference {
 	char uuid[37];
 	char *prof_name;                    /* "none" when the profile is missing */
 	struct conf_profile *prof;          /* ref, may be NULL */
+	unsigned rate;                      /* Hz the room mixes at: the profile's rate */
 	struct conf_cfg *cfg;               /* ref: the controls and profile live in it */
 	struct media_stream *room;
 	struct list members;                /* join order */
@@ -164,6 +166,13 @@ void conf_check_abandoned(const char *name);
 
 /* Room playback, queued; async plays over. */
 int  conf_play(struct conference *conf, const char *file, bool async);
+/*
+ * Speak `text` to the room (queued like a file) or over what one member
+ * hears, with the profile's tts-engine and tts-voice. ENOTSUP: the profile
+ * has no tts-engine (or one tts.c does not know), EINVAL: no text.
+ */
+int  conf_say(struct conference *conf, const char *text);
+int  conf_member_say(struct conf_member *m, const char *text);
 unsigned conf_stop(struct conference *conf);
 int  conf_record(struct conference *conf, const char *path);
 bool conf_norecord(struct conference *conf);
@@ -190,9 +199,6 @@ void conf_control_run(struct conf_member *m, const char *action, const char *dat
 
 /* Sounds: resolve against the room's sound prefix. */
 const char *conf_sound(const struct conference *conf, const char *param, const char *dflt);
-
-/* The mixer runs at 8 kHz whatever the profile says (G.711 calls). */
-#define CONF_RATE 8000
 
 /* Small views shared by the API and the listings. */
 const char *conf_member_cid_name(struct conf_member *m);

@@ -122,7 +122,7 @@ static void list_header(struct api_call *call, const struct conference *conf)
 	/* Every room in the reference has CFLAG_JSON_STATUS (conference-events.txt:78). */
 	names[n++] = "json_status";
 	api_printf(call, "+OK Conference %s (%u member%s rate: %u%s flags: ", conf->name,
-		   conf->count, conf->count == 1 ? "" : "s", CONF_RATE,
+		   conf->count, conf->count == 1 ? "" : "s", conf->rate,
 		   conf->locked ? " locked" : "");
 	for (i = 0; i < n; i++)
 		api_printf(call, "%s%s", i ? "|" : "", names[i]);
@@ -286,7 +286,7 @@ static void xml_conf_open(struct xw *w, const struct conference *conf)
 	w->err |= api_printf(w->call, "  <conference");
 	xml_attr(w, "name", conf->name);
 	w->err |= api_printf(w->call, " member-count=\"%u\" ghost-count=\"%u\" rate=\"%u\"",
-			     conf->count, conf->ghosts, CONF_RATE);
+			     conf->count, conf->ghosts, conf->rate);
 	xml_attr(w, "uuid", conf->uuid);
 	w->err |= api_printf(w->call, "%s%s%s%s%s%s%s%s%s",
 			     f.locked ? " locked=\"true\"" : "",
@@ -558,7 +558,7 @@ static void json_conf(struct jw *w, struct conference *conf)
 	jw_str(w, "conference_name", conf->name);
 	jw_num(w, "member_count", conf->count);
 	jw_num(w, "ghost_count", conf->ghosts);
-	jw_num(w, "rate", CONF_RATE);
+	jw_num(w, "rate", conf->rate);
 	jw_num(w, "run_time", (long long)conf_secs_since(conf->start_us));
 	jw_str(w, "conference_uuid", conf->uuid);
 	jw_num(w, "canvas_count", 0);

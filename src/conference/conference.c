@@ -20,6 +20,7 @@
 #include "event/bus.h"
 #include "media/media.h"
 #include "media/play.h"
+#include "media/tts.h"
 #include "conference/conference.h"
 #include "conference/conf_int.h"
 
@@ -312,7 +313,8 @@ static void room_play_done(int err, void *arg)
 	conf->playing = false;
 	if (!f)
 		return;
-	if (!conf_suppressed(conf, "play-file-done") && !conf_event(conf, NULL, NULL, &ev)) {
+	if (!f->speech && !conf_suppressed(conf, "play-file-done") &&
+	    !conf_event(conf, NULL, NULL, &ev)) {
 		event_add_headerf(ev, "seconds", "%llu", (unsigned long long)(ms / 1000));
 		event_add_headerf(ev, "milliseconds", "%llu", (unsigned long long)ms);
 		event_add_headerf(ev, "samples", "%llu", (unsigned long long)(ms * 8));
@@ -349,10 +351,24 @@ static void play_next(struct conference *conf)
 	}
 }
 
+static int queue_file(struct conference *conf, const char *file, bool async, bool speech)
+{
+	struct conf_file *f = mem_zalloc(sizeof(*f), file_destructor);
+
+	if (!f || str_dup(&f->path, file)) {
+		mem_deref(f);
+		return ENOMEM;
+	}
+	f->async = async;
+	f->speech = speech;
+	list_append(&conf->files, &f->le, f);
+	play_next(conf);
+	return 0;
+}
+
 int conf_play(struct conference *conf, const char *file, bool async)
 {
 	struct media_play_opts o = {.prefix = conf_prefix(conf)};
-	struct conf_file *f;
 	struct event *ev;
 	uint64_t len;
 	int err;
@@ -368,15 +384,56 @@ int conf_play(struct conference *conf, const char *file, bool async)
 	}
 	if (err)
 		return err;
-	f = mem_zalloc(sizeof(*f), file_destructor);
-	if (!f || str_dup(&f->path, file)) {
-		mem_deref(f);
-		return ENOMEM;
-	}
-	f->async = async;
-	list_append(&conf->files, &f->le, f);
-	play_next(conf);
-	return 0;
+	return queue_file(conf, file, async, false);
+}
+
+/* tts://<engine>|<voice>|<text> with the profile's engine and voice. */
+static int speech_source(struct conference *conf, const char *text, char **srcp)
+{
+	const char *engine = conf_param(conf->prof, "tts-engine");
+	const char *voice = conf_param(conf->prof, "tts-voice");
+	char *espeak = NULL;
+	int err;
+
+	if (!text || !*text)
+		return EINVAL;
+	if (!engine)
+		return ENOTSUP;
+	/* Refuse now an engine or voice that can never speak, not when it plays. */
+	err = tts_voice(engine, voice ? voice : "", &espeak);
+	mem_deref(espeak);
+	if (err)
+		return err;
+	return re_sdprintf(srcp, "tts://%s|%s|%s", engine, voice ? voice : "", text);
+}
+
+int conf_say(struct conference *conf, const char *text)
+{
+	char *src = NULL;
+	int err = speech_source(conf, text, &src);
+
+	if (!err)
+		err = queue_file(conf, src, false, true);
+	mem_deref(src);
+	return err;
+}
+
+int conf_member_say(struct conf_member *m, const char *text)
+{
+	struct media_play_opts o = {.mix = true};
+	char *src = NULL;
+	int err;
+
+	if (!m->conf || !m->ms)
+		return ENODEV;
+	err = speech_source(m->conf, text, &src);
+	/* Over what it hears of the room; member_play_done fires nothing for it. */
+	if (!err)
+		err = media_play_ex(m->ms, src, &o, member_play_done, m);
+	if (!err)
+		m->play_file = mem_deref(m->play_file);
+	mem_deref(src);
+	return err;
 }
 
 unsigned conf_stop(struct conference *conf)
@@ -400,7 +457,7 @@ static void stop_recording_event(struct conference *conf, uint64_t samples, int 
 	event_add_header(ev, "Path", conf->rec_path);
 	event_add_header(ev, "Other-Recordings", "false");
 	event_add_headerf(ev, "Samples-Out", "%llu", (unsigned long long)samples);
-	event_add_header(ev, "Samplerate", "8000");
+	event_add_headerf(ev, "Samplerate", "%u", conf->rate);
 	event_add_headerf(ev, "Milliseconds-Elapsed", "%llu",
 			  (unsigned long long)((conf_now_us() - conf->rec_started_us) / 1000));
 	if (err)
@@ -548,6 +605,8 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 	if (conf->prof && conf->prof->comfort_noise)
 		rc.comfort_noise = 32767 / conf->prof->comfort_noise;
 	rc.max_talkers = conf->prof ? conf->prof->max_talkers : 0;
+	conf->rate = conf->prof ? conf->prof->rate : 8000;
+	rc.rate = conf->rate;
 	err = media_room_alloc(&conf->room, &rc);
 	if (err) {
 		log_err("conference %s: cannot create the room's mixer: %s\n", name,

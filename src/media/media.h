@@ -90,14 +90,21 @@ void media_stream_unlink(struct media_stream *ms);
  * worker; members are streams moved to that worker. Every tick the room sums
  * what its talking members say (gain volume_in applied, at most max_talkers of
  * the loudest), and each member hears the sum without itself, at its
- * volume_out, saturated. Members that hear the plain sum share one encoded
- * frame. Playing to the room (media_play on it) is heard by every member;
+ * volume_out, saturated. The room mixes at its rate (G.711 members resampled
+ * up, and what they hear down again). Members that hear the plain sum share
+ * one encoded frame per codec. Playing to the room (media_play on it) is heard by every member;
  * recording the room (media_record on it) records the whole mix.
  */
 struct media_room_cfg {
 	unsigned comfort_noise;      /* peak level of noise in a silent room, 0 off */
 	unsigned max_talkers;        /* loudest talkers mixed at once, 0: all */
+	unsigned rate;               /* Hz the room mixes at, 0: 8000 (media_room_rate_ok) */
 };
+
+/* Rates a room mixes at: 8000 times 1..6 (8, 16, 24, 32, 40, 48 kHz). */
+bool media_room_rate_ok(unsigned rate);
+/* The rate a stream's audio is at: a room's rate, else 8000. */
+unsigned media_stream_rate(const struct media_stream *ms);
 
 int  media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *cfg);
 

@@ -24,6 +24,39 @@
 
 struct worker;
 
+/* mix.c: rooms mix at 8 kHz times up to this (48 kHz), a frame of up to this many. */
+#define MIX_MAX_UP         6
+#define MIX_FRAME_MAX      (MEDIA_FRAME * MIX_MAX_UP)
+
+/*
+ * resample.c: 8 kHz <-> 8 kHz * up, one 20 ms frame a call, state carried
+ * from frame to frame. MRS_TAPS taps at 8 kHz per output phase.
+ */
+#define MRS_TAPS           24
+#define MRS_LEN_MAX        (MRS_TAPS * MIX_MAX_UP)
+struct mrs_kernel {
+	unsigned up, len;                   /* len = MRS_TAPS * up taps at the high rate */
+	float down[MRS_LEN_MAX];            /* sums to 1 */
+	float upk[MRS_LEN_MAX];             /* each phase sums to 1 */
+};
+struct mrs_up {
+	float buf[MRS_TAPS - 1 + MEDIA_FRAME];
+};
+struct mrs_down {
+	float buf[MRS_LEN_MAX - 1 + MIX_FRAME_MAX];
+};
+/* Any thread: the kernel for a factor 1..MIX_MAX_UP. */
+void resample_init(struct mrs_kernel *k, unsigned up);
+/* Worker: MEDIA_FRAME samples in (NULL: silence), MEDIA_FRAME * up out. */
+void resample_up(const struct mrs_kernel *k, struct mrs_up *s, const int16_t *in,
+		 int16_t *out);
+/* Worker: MEDIA_FRAME * up samples in (NULL: silence), MEDIA_FRAME out. */
+void resample_down(const struct mrs_kernel *k, struct mrs_down *s, const int16_t *in,
+		   int16_t *out);
+/* Worker: dst goes on from where src is (a member leaving the shared mix). */
+void resample_down_copy(struct mrs_down *dst, const struct mrs_down *src,
+			const struct mrs_kernel *k);
+
 /* Counters written by the owning worker only, read anywhere (relaxed). */
 struct mstream_stats {
 	_Atomic uint64_t in_packets, out_packets, in_bytes, out_bytes, in_skipped;
@@ -48,9 +81,15 @@ struct mmember {
 	unsigned below;                     /* frames under the gate while talking */
 	unsigned energy;
 	bool contrib;                       /* this tick: in the sum */
-	int16_t in[MEDIA_FRAME];            /* this tick's contribution, gain applied */
-	int16_t out[MEDIA_FRAME];           /* what it hears, when not the shared mix */
-	enum { MIX_SILENT, MIX_SHARED, MIX_OWN } hears;
+	enum { MIX_SILENT, MIX_SHARED, MIX_OWN } hears, heard;  /* this tick, the last */
+	/* at the room's rate */
+	int16_t hi[MIX_FRAME_MAX];          /* this tick's frame, resampled up */
+	int16_t in[MIX_FRAME_MAX];          /* this tick's contribution, gain applied */
+	int16_t out[MIX_FRAME_MAX];         /* what it hears, when not the shared mix */
+	/* at 8 kHz */
+	int16_t out8[MEDIA_FRAME];          /* out, resampled down */
+	struct mrs_up rs_in;
+	struct mrs_down rs_out;
 };
 
 /* mix.c: a room, on its (socketless) stream. */
@@ -58,13 +97,19 @@ struct mmix {
 	struct mstream **m;                 /* members */
 	unsigned n, cap;
 	unsigned cn_level, max_talkers;
+	unsigned rate, up, flen;            /* Hz, rate / 8000, samples per tick */
 	uint32_t noise;                     /* comfort noise generator state */
 	struct mstream **top;               /* max_talkers scratch: the loudest */
-	int32_t sum[MEDIA_FRAME];
-	int16_t mix[MEDIA_FRAME];           /* the whole mix, saturated */
+	int32_t sum[MIX_FRAME_MAX];
+	int16_t mix[MIX_FRAME_MAX];         /* the whole mix, saturated, at the rate */
+	int16_t play[MIX_FRAME_MAX];        /* the room's player, resampled up */
+	int16_t mix8[MEDIA_FRAME];          /* the whole mix at 8 kHz: what members share */
 	bool silent;
-	uint8_t enc[2][MEDIA_FRAME];        /* mix encoded, PCMU and PCMA */
+	uint8_t enc[2][MEDIA_FRAME];        /* mix8 encoded, PCMU and PCMA */
 	bool enc_ok[2];
+	struct mrs_kernel rs;
+	struct mrs_down rs_mix;
+	struct mrs_up rs_play;
 };
 
 /*

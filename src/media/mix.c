@@ -4,6 +4,9 @@
  * talk detection with a hangover, a cap on mixed talkers, comfort noise, and
  * one shared encoded frame for every member that hears the plain sum.
  *
+ * A room mixes at its rate (8 kHz times 1..6): members' frames are resampled
+ * up on the way in and every mix down on the way out (resample.c).
+ *
  * A room is a stream without a socket (mx set) on the worker that owns all of
  * its members; CMD_MIX_JOIN moves a member there the way CMD_LINK does. The
  * tick allocates nothing, takes no lock and logs nothing; joins grow the
@@ -50,25 +53,40 @@ static inline int16_t sat16(int32_t v)
 
 /* ---- the tick (worker) ------------------------------------------------------ */
 
-/* Mean |sample|, FreeSWITCH's energy score at 8 kHz. */
-static unsigned frame_energy(const int16_t *f)
+/*
+ * Mean |sample|, FreeSWITCH's energy score (per sample: the same loudness
+ * scores the same at any rate).
+ */
+static unsigned frame_energy(const int16_t *f, unsigned n)
 {
 	unsigned sum = 0, i;
 
-	for (i = 0; i < MEDIA_FRAME; i++)
+	for (i = 0; i < n; i++)
 		sum += (unsigned)(f[i] < 0 ? -f[i] : f[i]);
-	return sum / MEDIA_FRAME;
+	return sum / n;
+}
+
+/* This tick's frame of a member at the room's rate. */
+static const int16_t *member_frame(struct mmix *mx, struct mstream *st)
+{
+	if (mx->up == 1)
+		return st->frame;
+	/* Silence goes through too: the filter's memory stays in step. */
+	resample_up(&mx->rs, &st->mm->rs_in, st->frame_silent ? NULL : st->frame, st->mm->hi);
+	return st->mm->hi;
 }
 
 /* Measure one member and decide whether it talks; posts the transitions. */
-static void measure(struct worker *w, struct mstream *st)
+static void measure(struct worker *w, struct mmix *mx, struct mstream *st)
 {
 	struct mmember *mm = st->mm;
+	const int16_t *f;
 	bool above;
 
 	if (!st->frame_ready)
 		media_pull(w, st);
-	mm->energy = st->frame_silent ? 0 : frame_energy(st->frame);
+	f = member_frame(mx, st);
+	mm->energy = st->frame_silent ? 0 : frame_energy(f, mx->flen);
 	atomic_store_explicit(&st->stats.energy, mm->energy, memory_order_relaxed);
 	above = !st->frame_silent && mm->energy > mm->level && mm->energy > SILENCE_ENERGY;
 	if (above) {
@@ -114,61 +132,98 @@ static void cap_talkers(struct mmix *mx)
 
 /*
  * FreeSWITCH's comfort noise: uniform noise whose peak is the configured
- * amplitude (conference.c turns comfort-noise's divisor into it).
+ * amplitude (conference.c turns comfort-noise's divisor into it), at the
+ * room's rate.
  */
 static void comfort_noise(struct mmix *mx)
 {
 	int amp = (int)mx->cn_level;
 	unsigned i;
 
-	for (i = 0; i < MEDIA_FRAME; i++) {
+	for (i = 0; i < mx->flen; i++) {
 		mx->noise = mx->noise * 1664525u + 1013904223u;
 		/* Uniform in [-amp, amp]: 16 random bits scaled. */
 		mx->mix[i] = (int16_t)((int32_t)((mx->noise >> 16) % (2u * amp + 1u)) - amp);
 	}
 }
 
-void media_mix_tick(struct worker *w, struct mstream *room)
+/* The sum of the talkers and the room's player, at the room's rate. */
+static void sum_up(struct worker *w, struct mstream *room)
 {
 	struct mmix *mx = room->mx;
 	const int16_t *play = NULL;
 	unsigned i, j, ncontrib = 0;
 
 	for (i = 0; i < mx->n; i++)
-		measure(w, mx->m[i]);
+		measure(w, mx, mx->m[i]);
 	if (mx->max_talkers)
 		cap_talkers(mx);
-	memset(mx->sum, 0, sizeof(mx->sum));
+	memset(mx->sum, 0, mx->flen * sizeof(*mx->sum));
 	for (i = 0; i < mx->n; i++) {
 		struct mstream *st = mx->m[i];
 		struct mmember *mm = st->mm;
+		const int16_t *f = mx->up == 1 ? st->frame : mm->hi;
 
 		if (!mm->contrib)
 			continue;
 		ncontrib++;
-		for (j = 0; j < MEDIA_FRAME; j++) {
-			mm->in[j] = sat16(st->frame[j] * mm->gain_in / 256);
+		for (j = 0; j < mx->flen; j++) {
+			mm->in[j] = sat16(f[j] * mm->gain_in / 256);
 			mx->sum[j] += mm->in[j];
 		}
 	}
 	/* A file played to the room is part of the sum: everybody hears it. */
 	if (room->player)
 		play = media_player_frame(room, w->tick, NULL);
+	if (play && mx->up > 1) {
+		resample_up(&mx->rs, &mx->rs_play, play, mx->play);
+		play = mx->play;
+	} else if (!play && mx->up > 1) {
+		memset(&mx->rs_play, 0, sizeof(mx->rs_play));
+	}
 	if (play)
-		for (j = 0; j < MEDIA_FRAME; j++)
+		for (j = 0; j < mx->flen; j++)
 			mx->sum[j] += play[j];
 	mx->silent = !ncontrib && !play;
 	if (mx->silent && mx->cn_level)
 		comfort_noise(mx);
 	else
-		for (j = 0; j < MEDIA_FRAME; j++)
+		for (j = 0; j < mx->flen; j++)
 			mx->mix[j] = sat16(mx->sum[j]);
-	mx->enc_ok[0] = mx->enc_ok[1] = false;
-	/* The room's recorder records the whole mix (record.c reads room->frame). */
-	memcpy(room->frame, mx->mix, sizeof(room->frame));
-	room->frame_silent = mx->silent && !mx->cn_level;
-	room->frame_ready = true;
+}
 
+/* What one member hears when it is not the plain mix: N-1, its volume. */
+static void own_mix(struct mmix *mx, struct mmember *mm)
+{
+	int16_t *o = mx->up == 1 ? mm->out8 : mm->out;
+	unsigned j;
+
+	if (!mm->contrib && mx->silent) {
+		for (j = 0; j < mx->flen; j++)
+			o[j] = sat16(mx->mix[j] * mm->gain_out / 256);
+	} else {
+		for (j = 0; j < mx->flen; j++) {
+			int32_t v = mx->sum[j] - (mm->contrib ? mm->in[j] : 0);
+
+			o[j] = sat16(v * mm->gain_out / 256);
+		}
+	}
+	if (mx->up == 1)
+		return;
+	/* It heard the shared mix until now: its filter goes on from there. */
+	if (mm->heard != MIX_OWN)
+		resample_down_copy(&mm->rs_out, &mx->rs_mix, &mx->rs);
+	resample_down(&mx->rs, &mm->rs_out, mm->out, mm->out8);
+}
+
+void media_mix_tick(struct worker *w, struct mstream *room)
+{
+	struct mmix *mx = room->mx;
+	unsigned i;
+
+	sum_up(w, room);
+	mx->enc_ok[0] = mx->enc_ok[1] = false;
+	/* Before the shared mix moves on: own mixes may start from its filter. */
 	for (i = 0; i < mx->n; i++) {
 		struct mmember *mm = mx->m[i]->mm;
 
@@ -177,21 +232,19 @@ void media_mix_tick(struct worker *w, struct mstream *room)
 		} else if (!mm->contrib && mm->gain_out == 256) {
 			mm->hears = mx->silent && !mx->cn_level ? MIX_SILENT : MIX_SHARED;
 		} else {
-			const int32_t *sum = mx->sum;
-
 			mm->hears = MIX_OWN;
-			if (!mm->contrib && mx->silent) {
-				for (j = 0; j < MEDIA_FRAME; j++)
-					mm->out[j] = sat16(mx->mix[j] * mm->gain_out / 256);
-				continue;
-			}
-			for (j = 0; j < MEDIA_FRAME; j++) {
-				int32_t v = sum[j] - (mm->contrib ? mm->in[j] : 0);
-
-				mm->out[j] = sat16(v * mm->gain_out / 256);
-			}
+			own_mix(mx, mm);
 		}
+		mm->heard = mm->hears;
 	}
+	if (mx->up == 1)
+		memcpy(mx->mix8, mx->mix, sizeof(mx->mix8));
+	else
+		resample_down(&mx->rs, &mx->rs_mix, mx->mix, mx->mix8);
+	/* The room's recorder records the whole mix at the room's rate (tick.c). */
+	memcpy(room->frame, mx->mix8, sizeof(room->frame));
+	room->frame_silent = mx->silent && !mx->cn_level;
+	room->frame_ready = true;
 }
 
 const uint8_t *media_mix_encoded(struct mstream *room, enum media_codec codec)
@@ -200,7 +253,7 @@ const uint8_t *media_mix_encoded(struct mstream *room, enum media_codec codec)
 	int alaw = codec == MEDIA_PCMA;
 
 	if (!mx->enc_ok[alaw]) {
-		g711_encode(alaw, mx->mix, mx->enc[alaw], MEDIA_FRAME);
+		g711_encode(alaw, mx->mix8, mx->enc[alaw], MEDIA_FRAME);
 		mx->enc_ok[alaw] = true;
 	}
 	return mx->enc[alaw];
@@ -328,6 +381,19 @@ void media_mix_cmd_free(struct cmd *c)
 
 /* ---- the API (signalling thread) -------------------------------------------- */
 
+bool media_room_rate_ok(unsigned rate)
+{
+	return rate >= PLAY_RATE && rate % PLAY_RATE == 0 && rate / PLAY_RATE <= MIX_MAX_UP;
+}
+
+unsigned media_stream_rate(const struct media_stream *ms)
+{
+	const struct mstream *st = ms ? media_stream_state(ms) : NULL;
+
+	/* A room's rate never changes after media_room_alloc: no race. */
+	return st && st->mx ? st->mx->rate : PLAY_RATE;
+}
+
 int media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *cfg)
 {
 	struct mmix *mx;
@@ -338,10 +404,20 @@ int media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *c
 	mx = calloc(1, sizeof(*mx));
 	if (!mx)
 		return ENOMEM;
+	mx->rate = PLAY_RATE;
 	if (cfg) {
 		mx->cn_level = cfg->comfort_noise > 8000 ? 8000 : cfg->comfort_noise;
 		mx->max_talkers = cfg->max_talkers;
+		if (cfg->rate)
+			mx->rate = cfg->rate;
 	}
+	if (!media_room_rate_ok(mx->rate)) {
+		free(mx);
+		return EINVAL;
+	}
+	mx->up = mx->rate / PLAY_RATE;
+	mx->flen = MEDIA_FRAME * mx->up;
+	resample_init(&mx->rs, mx->up);
 	mx->noise = 0x1234567u;
 	if (mx->max_talkers) {
 		mx->top = calloc(mx->max_talkers, sizeof(*mx->top));

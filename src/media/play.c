@@ -229,6 +229,36 @@ static const char *default_prefix(char **tmp)
 	return *tmp;
 }
 
+static bool has_tts(const char *source);
+
+/* Whether every tts:// item of a source names an engine and voice that speak. */
+static int tts_check(const char *source)
+{
+	char *list = NULL, *item, *save = NULL, *buf = NULL, *engine, *voice, *text;
+	bool is_list = !strncasecmp(source, LIST_SCHEME, strlen(LIST_SCHEME));
+	int err = str_dup(&list, is_list ? source + strlen(LIST_SCHEME) : source);
+
+	for (item = !is_list ? list : strtok_r(list, "!", &save); !err && item;
+	     item = is_list ? strtok_r(NULL, "!", &save) : NULL) {
+		char *espeak = NULL;
+
+		if (strncasecmp(item, TTS_SCHEME, strlen(TTS_SCHEME)))
+			continue;
+		err = str_dup(&buf, item + strlen(TTS_SCHEME));
+		if (err)
+			break;
+		tts_split(buf, &engine, &voice, &text);
+		if (!text || !*text)
+			err = EINVAL;
+		else if (engine)
+			err = tts_voice(engine, voice ? voice : "", &espeak);
+		mem_deref(espeak);
+		buf = mem_deref(buf);
+	}
+	mem_deref(list);
+	return err;
+}
+
 int media_source_length(const char *source, const char *prefix, uint64_t *msp)
 {
 	struct mplay *p = NULL;
@@ -237,8 +267,16 @@ int media_source_length(const char *source, const char *prefix, uint64_t *msp)
 	unsigned i;
 	int err;
 
-	if (!msp)
+	if (!msp || !source)
 		return EINVAL;
+	/*
+	 * Speech has no length until it is synthesised: 0, once its engine and
+	 * voice are known to speak (a file beside it is checked when it plays).
+	 */
+	if (has_tts(source)) {
+		*msp = 0;
+		return tts_check(source);
+	}
 	err = mplay_build(&p, source, prefix ? prefix : default_prefix(&tmp));
 	mem_deref(tmp);
 	if (err)

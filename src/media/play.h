@@ -57,7 +57,10 @@ bool media_playing(struct media_stream *ms);
  */
 int  media_sound_path(char **pathp, const char *file, const char *prefix);
 
-/* The length of `source` in ms once decoded, UINT64_MAX for ever; prefix as media_play. */
+/*
+ * The length of `source` in ms once decoded, UINT64_MAX for ever; prefix as
+ * media_play. Speech (tts://) is 0 once its engine and voice can speak.
+ */
 int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
 
 /*
@@ -67,7 +70,8 @@ int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
 typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
 
 /*
- * Record what `ms` receives into `path` (WAV, 8 kHz mono 16-bit; missing
+ * Record what `ms` receives into `path` (WAV, mono 16-bit at 8 kHz, a room's
+ * whole mix at the room's rate: media_stream_rate; samples count at it; missing
  * directories are made), for at most limit_ms (0: no limit), replacing a
  * recording already running on it (that one is closed, its handler never
  * called). The header is rewritten with every write, so the file is valid at

@@ -86,6 +86,13 @@ int  sound_load(const char *path, int16_t **pcmp, size_t *lenp);
  */
 int  sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp,
 		    size_t *outn);
+/*
+ * The kernel both resamplers use (this one and mix.c's, resample.c): a
+ * low-pass at fc/2 cycles per sample, Blackman-windowed over |x| <= half.
+ */
+double sound_sinc(double x, double fc, double half);
+/* The cut-off, as a share of the lower rate: 0.45 leaves a transition band. */
+#define SOUND_CUTOFF 0.45
 
 /* ---- the player (play.c) ---------------------------------------------------- */
 

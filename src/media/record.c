@@ -15,7 +15,7 @@
 #include "media/play.h"
 #include "media/play_int.h"
 
-/* 2^15 samples: 4 s at 8 kHz, far more than a drain period. */
+/* 2^15 samples: 4 s at 8 kHz, far more than a drain period; more at a room's rate. */
 #define RING_SAMPLES  32768u
 #define DRAIN_MS      100
 #define DRAIN_CHUNK   2048
@@ -27,6 +27,7 @@ struct media_rec {
 	SNDFILE *sf;
 	char *path;
 	uint64_t written, limit;     /* samples; limit 0: none */
+	unsigned rate;               /* Hz: 8000, or the room's (media_stream_rate) */
 	bool logged_drop;
 	struct tmr tmr;
 	media_record_done_h *h;
@@ -157,7 +158,7 @@ static void finish(struct media_rec *r, bool send_stop)
 	}
 	if (dropped)
 		log_warn("media: recording %s lost %llu ms (the file could not keep up)\n",
-			 r->path, (unsigned long long)dropped / (PLAY_RATE / 1000));
+			 r->path, (unsigned long long)dropped / (r->rate / 1000));
 	if (r->sf)
 		sf_close(r->sf);
 	r->sf = NULL;
@@ -184,8 +185,9 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 		 media_record_done_h *h, void *arg)
 {
 	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
-	SF_INFO info = {.samplerate = PLAY_RATE, .channels = 1,
+	SF_INFO info = {.samplerate = (int)media_stream_rate(ms), .channels = 1,
 		.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	unsigned cap = RING_SAMPLES;
 	struct media_rec *r;
 	struct cmd *c = NULL;
 	int err;
@@ -201,10 +203,13 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	r->ms = ms;
 	r->h = h;
 	r->arg = arg;
-	r->limit = (uint64_t)limit_ms * (PLAY_RATE / 1000);
-	r->ring = calloc(1, sizeof(*r->ring) + RING_SAMPLES * sizeof(int16_t));
+	r->rate = (unsigned)info.samplerate;
+	r->limit = (uint64_t)limit_ms * (r->rate / 1000);
+	while (cap < RING_SAMPLES / PLAY_RATE * r->rate)
+		cap *= 2;
+	r->ring = calloc(1, sizeof(*r->ring) + cap * sizeof(int16_t));
 	if (r->ring) {
-		r->ring->cap = RING_SAMPLES;
+		r->ring->cap = cap;
 		atomic_init(&r->ring->refs, 2);      /* the worker's and ours */
 	}
 	r->stop = calloc(1, sizeof(*r->stop));

@@ -13,8 +13,6 @@
 
 /* Zero crossings of the sinc on each side (at the cut-off): quality vs. cost. */
 #define SINC_ZEROS   16
-/* The cut-off, as a share of the lower rate: 0.45 leaves a transition band. */
-#define CUTOFF       0.45
 #define READ_CHUNK   4096
 
 static int16_t to_s16(double x)
@@ -28,6 +26,13 @@ static int16_t to_s16(double x)
 static double blackman(double t)
 {
 	return 0.42 + 0.5 * cos(M_PI * t) + 0.08 * cos(2.0 * M_PI * t);
+}
+
+double sound_sinc(double x, double fc, double half)
+{
+	double h = fabs(x) < 1e-9 ? fc : sin(M_PI * fc * x) / (M_PI * x);
+
+	return h * blackman(x / half);
 }
 
 int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, size_t *outn)
@@ -50,9 +55,9 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, 
 	}
 	/*
 	 * h(x) = sin(pi fc x) / (pi x) is a low-pass at fc/2 cycles per input
-	 * sample; fc/2 = CUTOFF of the lower of the two rates.
+	 * sample; fc/2 = SOUND_CUTOFF of the lower of the two rates.
 	 */
-	fc = 2.0 * CUTOFF * (ratio > 1.0 ? 1.0 / ratio : 1.0);
+	fc = 2.0 * SOUND_CUTOFF * (ratio > 1.0 ? 1.0 / ratio : 1.0);
 	half = SINC_ZEROS / fc;                               /* input samples each side */
 	for (i = 0; i < on; i++) {
 		double t = (double)i * ratio, acc = 0.0, wsum = 0.0;
@@ -63,10 +68,8 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, 
 		if (k1 > (long)n - 1)
 			k1 = (long)n - 1;
 		for (k = k0; k <= k1; k++) {
-			double x = t - (double)k, h;
+			double h = sound_sinc(t - (double)k, fc, half);
 
-			h = fabs(x) < 1e-9 ? fc : sin(M_PI * fc * x) / (M_PI * x);
-			h *= blackman(x / half);
 			acc += h * in[k];
 			wsum += h;
 		}

@@ -337,8 +337,8 @@ static unsigned tx_audio(struct worker *w, struct mstream *st)
 		/* mix.c: the room's shared mix (encoded once per codec), or its own. */
 		struct mmember *mm = st->mm;
 
-		pcm = mm->hears == MIX_OWN ? mm->out :
-			mm->hears == MIX_SHARED ? mm->room->mx->mix : NULL;
+		pcm = mm->hears == MIX_OWN ? mm->out8 :
+			mm->hears == MIX_SHARED ? mm->room->mx->mix8 : NULL;
 		if (mm->hears == MIX_SHARED && !st->player)
 			enc = media_mix_encoded(mm->room, st->prm.codec);
 	} else {
@@ -416,7 +416,10 @@ static void housekeeping(struct worker *w, struct mstream *st)
 	struct cftev_digit d;
 
 	/* record.c: what the phone sends, a frame every tick; play.c: time moves on. */
-	if (st->recorder) {
+	if (st->recorder && st->mx) {
+		/* mix.c: a room records its whole mix at its own rate. */
+		mrec_put(st->recorder, st->frame_silent ? NULL : st->mx->mix, st->mx->flen);
+	} else if (st->recorder) {
 		if (!st->frame_ready)
 			media_pull(w, st);
 		mrec_put(st->recorder, st->frame_silent ? NULL : st->frame, MEDIA_FRAME);

@@ -30,6 +30,7 @@ const { until, EventLog } = require('./eventlog');
 const sipp = require('./sipp');
 const { RtpPhone, goertzel, rms, ulawDecode, RATE } = require('./rtp');
 const { readWav, writeWav } = require('./wav');
+const { frames } = require('./chanpoll');
 
 const T = { timeout: 60000 };
 const AUTH = { user: '1000', password: '1234' };
@@ -89,6 +90,12 @@ const DIALPLAN = `<include>
       <action application="playback" data="tone_stream://%(600,0,2600)"/>
     </condition>
   </extension>
+  <extension name="t_conf_wide">
+    <condition field="destination_number" expression="^(75[0-9][0-9])$">
+      <action application="answer"/>
+      <action application="conference" data="$1@wide"/>
+    </condition>
+  </extension>
   <extension name="t_conf_mintwo">
     <condition field="destination_number" expression="^7807$">
       <action application="set" data="hangup_after_conference=false"/>
@@ -99,6 +106,16 @@ const DIALPLAN = `<include>
   </extension>
 </include>
 `;
+
+/* A 16 kHz room that speaks with espeak-ng's voice for flite's kal (docs/speech.md). */
+const WIDE_PROFILE = `    <profile name="wide">
+      <param name="rate" value="16000"/>
+      <param name="interval" value="20"/>
+      <param name="energy-level" value="100"/>
+      <param name="tts-engine" value="flite"/>
+      <param name="tts-voice" value="kal"/>
+    </profile>
+  </profiles>`;
 
 /* What a phone heard over the last `ms`: sample count, RMS, tone powers. */
 function heard(phone, ms = 600) {
@@ -173,6 +190,9 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				const dir = path.join(conf, 'dialplan', 'default');
 				fs.mkdirSync(dir, { recursive: true });
 				fs.writeFileSync(path.join(dir, '90_conference_test.xml'), DIALPLAN);
+				const cc = path.join(conf, 'autoload_configs', 'conference.conf.xml');
+				fs.writeFileSync(cc, fs.readFileSync(cc, 'utf8').replace('  </profiles>',
+					WIDE_PROFILE));
 			},
 		});
 		const target = `${h.HOST}:${server.sipPort}`;
@@ -1755,6 +1775,130 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			} finally {
 				if (N)
 					await hangUpAll([N]);
+			}
+		});
+
+		/* Speech since `since` as a phone heard it: loud frames, their speech-band share. */
+		function speechSince(phone, since) {
+			const loud = frames(phone).filter((f) => f.at >= since && f.rms > 300);
+			const all = [].concat(...loud.map((f) => f.s));
+			const band = [300, 500, 800, 1200].reduce((a, f) => a + goertzel(all, f), 0);
+			const high = [3700, 3900].reduce((a, f) => a + goertzel(all, f), 0);
+			return { frames: loud.length, band, high,
+				ok: loud.length >= 25 && band > 4 * high };
+		}
+
+		await sub('a 16 kHz room: tones heard by frequency and never echoed, a 16 kHz '
+			+ 'recording of them, say to all and saymember to one', { timeout: 120000 },
+		async () => {
+			const W = '7550';
+			const P = [];
+			try {
+				let mark = ev.mark();
+				for (const f of [1000, 1400, 0]) {
+					const m = await dial(W, f);
+					P.push(m);
+					await ev.wait(act('add-member', { 'Unique-ID': m.uuid }, W),
+						{ from: mark, what: `add-member ${f} Hz` });
+				}
+				const [X, Y, Z] = P;
+				assert.equal(await api(`conference ${W} get rate`), '16000');
+				await until('X hears Y (1400 Hz) and not itself (1000 Hz)', () => {
+					const m = heard(X.phone);
+					return { ok: hears(m, 1400) && m.p[1400] > 50 * m.p[1000], info: show(m) };
+				});
+				await until('Y hears X (1000 Hz) and not itself (1400 Hz)', () => {
+					const m = heard(Y.phone);
+					return { ok: hears(m, 1000) && m.p[1000] > 50 * m.p[1400], info: show(m) };
+				});
+				await until('Z hears both', () => {
+					const m = heard(Z.phone);
+					return { ok: hears(m, 1000) && hears(m, 1400), info: show(m) };
+				});
+
+				const file = path.join(server.dir, 'conf-wide.wav');
+				assert.equal(await api(`conference ${W} record ${file}`),
+					`+OK Record file ${file}\n`);
+				await h.sleep(1600);
+				mark = ev.mark();
+				assert.equal(await api(`conference ${W} norecord all`),
+					'+OK Stopped recording 1 file\n');
+				const sp = await ev.wait(act('stop-recording', { Path: file }, W),
+					{ from: mark, what: 'stop-recording' });
+				assert.equal(sp.Samplerate, '16000');
+				let wav;
+				await until('the WAV is complete', () => {
+					try {
+						wav = readWav(file);
+						return { ok: true };
+					} catch (e) {
+						return { ok: false, info: e.message };
+					}
+				}, 5000);
+				assert.deepEqual(wav.fmt, { format: 1, channels: 1, rate: 16000, bits: 16 });
+				assert.equal(String(wav.samples.length), sp['Samples-Out']);
+				const tail = wav.samples.slice(-16000);
+				const pn = goertzel(tail, NOISE, 16000) || 1;
+				assert.ok(goertzel(tail, 1000, 16000) > 100 * pn, '1000 Hz in the recording');
+				assert.ok(goertzel(tail, 1400, 16000) > 100 * pn, '1400 Hz in the recording');
+				/* A 16 kHz file read as 8 kHz would put the tones at 500 and 700 Hz. */
+				assert.ok(goertzel(tail, 500, 16000) < pn * 10, 'nothing at 500 Hz');
+
+				/* Quiet members now: what they hear next is the speech alone. */
+				for (const m of P)
+					m.phone.stopTone();
+				await h.sleep(600);
+				let since = Date.now();
+				mark = ev.mark();
+				assert.equal(await api(`conference ${W} say Hello everybody, this is a test.`),
+					'+OK (say) OK\n');
+				const st = await ev.wait(act('speak-text', {}, W),
+					{ from: mark, what: 'speak-text' });
+				assert.equal(st.Text, 'Hello everybody, this is a test.');
+				for (const m of P)
+					await until('every member hears the speech', () => {
+						const r = speechSince(m.phone, since);
+						return { ok: r.ok, info: JSON.stringify(r) };
+					}, 15000);
+				await h.sleep(3000);
+
+				since = Date.now();
+				mark = ev.mark();
+				const xid = (await ev.wait(act('add-member', { 'Unique-ID': X.uuid }, W),
+					{ what: 'X\'s member id' }))['Member-ID'];
+				assert.equal(await api(`conference ${W} saymember ${xid} Only for you.`),
+					'+OK (saymember) OK\n');
+				const sm = await ev.wait(act('speak-text-member', { 'Member-ID': xid }, W),
+					{ from: mark, what: 'speak-text-member' });
+				assert.equal(sm.Text, 'Only for you.');
+				await until('X hears its speech', () => {
+					const r = speechSince(X.phone, since);
+					return { ok: r.ok, info: JSON.stringify(r) };
+				}, 15000);
+				await h.sleep(500);
+				for (const m of [Y, Z])
+					assert.equal(speechSince(m.phone, since).frames, 0, 'the others hear none');
+
+				/* tts:// played to the room like a file is heard too (quoted: blanks). */
+				await h.sleep(2000);
+				since = Date.now();
+				const src = 'tts://flite|kal|Speech played to the room.';
+				assert.equal(await api(`conference ${W} play '${src}'`),
+					`+OK (play) Playing file ${src}\n`);
+				await until('Z hears tts:// played to the room', () => {
+					const r = speechSince(Z.phone, since);
+					return { ok: r.ok, info: JSON.stringify(r) };
+				}, 15000);
+
+				assert.equal(await api(`conference ${W} say`), '-ERR (say) Error! No text.\n');
+				assert.equal(await api(`conference ${W} saymember ${xid}`),
+					'-ERR (saymember) No Text!\n');
+				assert.equal(await api(`conference ${W} saymember 9999 hello`),
+					'-ERR (saymember) Unknown Member 9999!\n');
+				/* The default profile has no tts-engine. */
+				assert.equal(await api(`conference ${ROOM} say hello`), '-ERR (say) Error!\n');
+			} finally {
+				await hangUpAll(P);
 			}
 		});
 

@@ -47,9 +47,9 @@ function alawDecode(a) {
 	return sign ? s : -s;
 }
 
-/* Power of `freq` in `samples` (Goertzel), normalised by length. */
-function goertzel(samples, freq) {
-	const k = 2 * Math.cos(2 * Math.PI * freq / RATE);
+/* Power of `freq` in `samples` at `rate` (Goertzel), normalised by length. */
+function goertzel(samples, freq, rate = RATE) {
+	const k = 2 * Math.cos(2 * Math.PI * freq / rate);
 	let s1 = 0, s2 = 0;
 	for (const x of samples) {
 		const s0 = x + k * s1 - s2;

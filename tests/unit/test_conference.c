@@ -112,6 +112,15 @@ static void test_errors(void)
 		     "value=\"5000\"/></profile></profiles>", "bad energy-level \"5000\"");
 	expect_error("<profiles><profile name=\"x\"><param name=\"interval\" "
 		     "value=\"25\"/></profile></profiles>", "bad interval \"25\"");
+	/* FreeSWITCH takes these; the mixer does not (docs/conference.md). */
+	expect_error("<profiles>\n<profile name=\"x\">\n\n<param name=\"rate\" value=\"44100\"/>"
+		     "</profile></profiles>", "c.xml:5: conference profile x: rate \"44100\" is "
+		     "not supported (only 8000, 16000, 24000, 32000 or 48000)");
+	expect_error("<profiles><profile name=\"x\"><param name=\"rate\" value=\"12000\"/>"
+		     "</profile></profiles>", "rate \"12000\" is not supported");
+	expect_error("<profiles>\n<profile name=\"x\"><param name=\"interval\" value=\"30\"/>"
+		     "</profile></profiles>", "c.xml:3: conference profile x: interval \"30\" is "
+		     "not supported (only 20)");
 	expect_error("<profiles><profile name=\"x\"><param name=\"comfort-noise\" "
 		     "value=\"1\"/></profile></profiles>", "bad comfort-noise \"1\"");
 	expect_error("<profiles><profile name=\"x\"><param name=\"comfort-noise\" "

@@ -54,6 +54,7 @@ static struct {
 	int done_err;
 	double base_a, base_c;
 	uint64_t rec_samples;
+	unsigned rate;              /* the rooms' */
 	char wav[96];
 } E;
 
@@ -121,20 +122,25 @@ static void phone_tick(struct phone *p)
 }
 
 /* The share of a frame's energy at `hz` (Goertzel, 1 for a pure tone), and its RMS. */
-static double share_at(const int16_t *x, double hz, double *rms)
+static double share_in(const int16_t *x, unsigned n, unsigned rate, double hz, double *rms)
 {
-	double k = 2 * cos(2 * M_PI * hz / 8000), s1 = 0, s2 = 0, e = 0;
+	double k = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0, e = 0;
 	unsigned i;
 
-	for (i = 0; i < FRAME; i++) {
+	for (i = 0; i < n; i++) {
 		double s = x[i] + k * s1 - s2;
 
 		s2 = s1;
 		s1 = s;
 		e += (double)x[i] * x[i];
 	}
-	*rms = sqrt(e / FRAME);
-	return e > 0 ? (s1 * s1 + s2 * s2 - k * s1 * s2) / (e * FRAME / 2) : 0;
+	*rms = sqrt(e / n);
+	return e > 0 ? (s1 * s1 + s2 * s2 - k * s1 * s2) / (e * n / 2) : 0;
+}
+
+static double share_at(const int16_t *x, double hz, double *rms)
+{
+	return share_in(x, FRAME, 8000, hz, rms);
 }
 
 #define LAST(x) (E.ph[x].nlog > WANT ? E.ph[x].nlog - WANT : 0)
@@ -212,33 +218,40 @@ static void set(unsigned ph, bool speak, bool hear, int vol_in, int vol_out, uns
 	CHECK_INT(media_mix_set(E.ms[ph], &prm), 0);
 }
 
-/* The recording of the room: the whole mix, A's 500 Hz and B's 1000 Hz together. */
+/*
+ * The recording of the room: the whole mix at the room's rate, A's 500 Hz and
+ * B's 1000 Hz together, and nothing of the images a poor resampler leaves at
+ * 8000 - 1000 Hz.
+ */
 static void check_wav(const char *path)
 {
 	SF_INFO info = {0};
 	SNDFILE *sf = sf_open(path, SFM_READ, &info);
-	int16_t x[8000];
+	static int16_t x[48000];
+	unsigned both = 0, frames = 0, image = 0, flen = FRAME * E.rate / 8000;
 	sf_count_t n, i;
-	unsigned both = 0, frames = 0;
 	double r, s500, s1000;
 
 	CHECK(sf != NULL);
 	if (!sf)
 		return;
-	CHECK_INT(info.samplerate, 8000);
+	CHECK_INT(info.samplerate, E.rate);
 	CHECK_INT(info.channels, 1);
 	CHECK_INT(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-	n = sf_readf_short(sf, x, 8000);
+	n = sf_readf_short(sf, x, 48000);
 	CHECK_INT(n, info.frames);
 	CHECK_INT((uint64_t)info.frames, E.rec_samples);
 	/* The recorder takes whole ticks: frames line up with the file's start. */
-	for (i = 0; i + FRAME <= n; i += FRAME, frames++) {
-		s500 = share_at(x + i, 500, &r);
-		s1000 = share_at(x + i, 1000, &r);
+	for (i = 0; i + flen <= n; i += flen, frames++) {
+		s500 = share_in(x + i, flen, E.rate, 500, &r);
+		s1000 = share_in(x + i, flen, E.rate, 1000, &r);
 		both += s500 > 0.3 && s1000 > 0.3 && r > 5000;
+		if (E.rate > 8000)
+			image += share_in(x + i, flen, E.rate, 7000, &r) > 0.01;
 	}
 	CHECK(frames >= 20);
 	CHECK(both + 2 >= frames);
+	CHECK_INT(image, 0);
 	sf_close(sf);
 }
 
@@ -338,7 +351,8 @@ static void step(void *arg)
 		break;
 	case 295:
 		E.rec_samples = media_record_stop(E.room);
-		CHECK(E.rec_samples >= 20 * FRAME && E.rec_samples <= 40 * FRAME);
+		CHECK(E.rec_samples >= 20 * FRAME * E.rate / 8000 &&
+		      E.rec_samples <= 40 * FRAME * E.rate / 8000);
 		check_wav(E.wav);
 		media_mix_leave(E.ms[A]);
 		break;
@@ -383,23 +397,32 @@ static void step(void *arg)
 	tmr_start(&E.tmr, 20, step, NULL);
 }
 
-static void test_rooms(void)
+/*
+ * The whole run at a room rate: what the phones hear (G.711, 8 kHz) must not
+ * depend on it, the same energy levels gate the same tones, and the
+ * recording is at the room's rate.
+ */
+static void test_rooms(unsigned rate)
 {
 	struct media_cfg cfg = {.rtp_start = PORT_LO, .rtp_end = PORT_HI, .workers = 2};
-	struct media_room_cfg cn = {.comfort_noise = 50};
+	struct media_room_cfg plain = {.rate = rate};
+	struct media_room_cfg cn = {.comfort_noise = 50, .rate = rate};
 	unsigned i;
 
+	fprintf(stderr, "rooms at %u Hz\n", rate);
 	memset(&E, 0, sizeof(E));
-	snprintf(E.wav, sizeof(E.wav), "%s/rec/room.wav", tmpdir);
+	E.rate = rate;
+	snprintf(E.wav, sizeof(E.wav), "%s/rec/room%u.wav", tmpdir, rate);
 	CHECK_INT(media_init(&cfg), 0);
 	/*
 	 * Each goes to the least loaded worker: the rooms on one, A, B and D on
 	 * the other (joining moves them), C with the rooms; B changing rooms later
 	 * does not move.
 	 */
-	CHECK_INT(media_room_alloc(&E.room, NULL), 0);
+	CHECK_INT(media_room_alloc(&E.room, rate == 8000 ? NULL : &plain), 0);
 	CHECK_INT(media_stream_alloc(&E.ms[A], "127.0.0.1", NULL, NULL), 0);
 	CHECK_INT(media_room_alloc(&E.room2, &cn), 0);
+	CHECK_INT(media_stream_rate(E.room2), rate);
 	for (i = B; i < NPH; i++)
 		CHECK_INT(media_stream_alloc(&E.ms[i], "127.0.0.1", NULL, NULL), 0);
 	if (!E.room || !E.room2 || !E.ms[A] || !E.ms[B] || !E.ms[C] || !E.ms[D])
@@ -428,6 +451,25 @@ static void test_rooms(void)
 	}
 }
 
+/* Rates a room takes: multiples of 8 kHz up to 48 kHz; no room at others. */
+static void test_rates(void)
+{
+	static const unsigned ok[] = {8000, 16000, 24000, 32000, 48000};
+	static const unsigned bad[] = {0, 4000, 11025, 12000, 44100, 56000, 96000};
+	struct media_room_cfg rc = {0};
+	struct media_stream *room = NULL;
+	unsigned i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+		CHECK(media_room_rate_ok(ok[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		CHECK(!media_room_rate_ok(bad[i]));
+	rc.rate = 44100;
+	CHECK_INT(media_room_alloc(&room, &rc), EINVAL);
+	CHECK(room == NULL);
+	CHECK_INT(media_stream_rate(NULL), 8000);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -437,7 +479,10 @@ int main(void)
 		return 1;
 	CHECK_INT(libre_init(), 0);
 	CHECK_INT(loop_init(), 0);
-	test_rooms();
+	test_rates();
+	test_rooms(8000);
+	test_rooms(16000);
+	test_rooms(48000);
 	loop_close();
 	libre_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
