@@ -138,6 +138,14 @@ function hears(m, f) {
 	return m.n >= 12 * 160 && m.rms > 500 && m.p[f] > 100 * (m.p[NOISE] || 1);
 }
 
+/* Waits until `phone` hears tone `f` and not (50x weaker) its own tone `own`. */
+function hearsNotSelf(what, phone, f, own) {
+	return until(what, () => {
+		const m = heard(phone);
+		return { ok: hears(m, f) && m.p[f] > 50 * m.p[own], info: show(m) };
+	});
+}
+
 /* 20 ms packets since `since` (to `to`) in which `f` is present at a useful level. */
 function tonePackets(phone, f, since, to = Infinity, thr = 3e7) {
 	let n = 0;
@@ -367,14 +375,8 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				'ids count up in join order');
 			/* the enter tones (200 ms) end; then judge a window */
 			await h.sleep(1000);
-			await until('A hears B (1400 Hz) and not itself (1000 Hz)', () => {
-				const m = heard(A.phone);
-				return { ok: hears(m, 1400) && m.p[1400] > 50 * m.p[1000], info: show(m) };
-			});
-			await until('B hears A (1000 Hz) and not itself (1400 Hz)', () => {
-				const m = heard(B.phone);
-				return { ok: hears(m, 1000) && m.p[1000] > 50 * m.p[1400], info: show(m) };
-			});
+			await hearsNotSelf('A hears B (1400 Hz) and not itself (1000 Hz)', A.phone, 1400, 1000);
+			await hearsNotSelf('B hears A (1000 Hz) and not itself (1400 Hz)', B.phone, 1000, 1400);
 			await until('C hears both A and B at similar levels', () => {
 				const m = heard(C.phone);
 				const r = m.p[1000] / (m.p[1400] || 1);
@@ -1803,14 +1805,8 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				}
 				const [X, Y, Z] = P;
 				assert.equal(await api(`conference ${W} get rate`), '16000');
-				await until('X hears Y (1400 Hz) and not itself (1000 Hz)', () => {
-					const m = heard(X.phone);
-					return { ok: hears(m, 1400) && m.p[1400] > 50 * m.p[1000], info: show(m) };
-				});
-				await until('Y hears X (1000 Hz) and not itself (1400 Hz)', () => {
-					const m = heard(Y.phone);
-					return { ok: hears(m, 1000) && m.p[1000] > 50 * m.p[1400], info: show(m) };
-				});
+				await hearsNotSelf('X hears Y (1400 Hz) and not itself (1000 Hz)', X.phone, 1400, 1000);
+				await hearsNotSelf('Y hears X (1000 Hz) and not itself (1400 Hz)', Y.phone, 1000, 1400);
 				await until('Z hears both', () => {
 					const m = heard(Z.phone);
 					return { ok: hears(m, 1000) && hears(m, 1400), info: show(m) };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <re.h>
 #include "check.h"
+#include "loop_check.h"
 #include "channel/channel.h"
 #include "channel/originate.h"
 #include "core/api.h"
@@ -77,21 +78,6 @@ static struct channel *new_channel(const char *dest, const char *cid)
 	return mem_ref(ch);
 }
 
-static void stop_loop(void *arg)
-{
-	re_cancel();
-}
-
-static void run_loop(unsigned ms)
-{
-	struct tmr t;
-
-	tmr_init(&t);
-	tmr_start(&t, ms, stop_loop, NULL);
-	re_main(NULL);
-	tmr_cancel(&t);
-}
-
 /*
  * Routing happens on the next loop turns: run the loop until the channel is
  * hung up or parked (at most half a second).
@@ -101,7 +87,7 @@ static void settle_ch(struct channel *ch)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		run_loop(5);
+		check_run_loop(5);
 		if (!channel_up(ch) || channel_state(ch) == CS_PARK)
 			break;
 	}
@@ -109,7 +95,7 @@ static void settle_ch(struct channel *ch)
 
 static void settle(void)
 {
-	run_loop(30);
+	check_run_loop(30);
 }
 
 /* Route a new call through the router; the test keeps a reference. */
@@ -406,7 +392,7 @@ static void test_async(void)
 
 	CHECK(channel_up(sleepy));
 	CHECK(channel_var(sleepy, "slept") == NULL);
-	run_loop(400);
+	check_run_loop(400);
 	CHECK_STR(channel_var(sleepy, "slept"), "yes");
 	CHECK_INT(channel_cause(sleepy), CAUSE_NORMAL_CLEARING);
 	CHECK(!channel_up(sched));

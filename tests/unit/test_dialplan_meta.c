@@ -9,6 +9,7 @@
 #include <string.h>
 #include <re.h>
 #include "check.h"
+#include "loop_check.h"
 #include "channel/bridge.h"
 #include "channel/channel.h"
 #include "core/api.h"
@@ -49,27 +50,11 @@ static const struct channel_ops test_ops = {
 	.send_dtmf = dtmf_op,
 };
 
-static void stop_loop(void *arg)
-{
-	(void)arg;
-	re_cancel();
-}
-
-static void run_loop(unsigned ms)
-{
-	struct tmr t;
-
-	tmr_init(&t);
-	tmr_start(&t, ms, stop_loop, NULL);
-	re_main(NULL);
-	tmr_cancel(&t);
-}
-
 static void press(struct channel *ch, const char *digits)
 {
 	for (; *digits; digits++)
 		channel_dtmf_received(ch, *digits, 100, "RTP");
-	run_loop(20);
+	check_run_loop(20);
 }
 
 static void test_parse(void)
@@ -219,7 +204,7 @@ static void test_bridged(void)
 	mem_deref(br);
 	channel_hangup(cha, CAUSE_NORMAL_CLEARING);
 	channel_hangup(chb, CAUSE_NORMAL_CLEARING);
-	run_loop(10);
+	check_run_loop(10);
 	cha = mem_deref(cha);
 	chb = mem_deref(chb);
 }
