@@ -52,6 +52,8 @@ function on_input(s, kind, obj)
 		session:setVariable("rec_digits", digits)
 		if obj.digit == "5" then
 			return "break"
+		elseif obj.digit == "9" then
+			return "truncate"
 		end
 	end
 	return "true"
@@ -74,6 +76,11 @@ const DIALPLAN = `<include>
   <extension name="t_fctl_rec">
     <condition field="destination_number" expression="^7301$">
       <action application="lua" data="fctl_rec.lua fctl/rec-7301.wav"/>
+    </condition>
+  </extension>
+  <extension name="t_fctl_rec_truncate">
+    <condition field="destination_number" expression="^7303$">
+      <action application="lua" data="fctl_rec.lua fctl/rec-7303.wav"/>
     </condition>
   </extension>
   <extension name="t_fileman">
@@ -271,5 +278,21 @@ test('file control', { skip: !sipp.available() && 'sipp not installed', timeout:
 				const secs = samples.length / RATE;
 				assert.ok(secs >= 1.2 && secs <= 4, `recorded ${secs} s, not the 20 s limit`);
 				assert.equal(dominant(samples.slice(samples.length / 2), FREQS).freq, 440);
+			});
+
+		await t.test('recordFile: "truncate" empties the file and ends the recording', T,
+			async () => {
+				const file = path.join(server.dir, 'recordings', 'fctl', 'rec-7303.wav');
+				const { phone, uac, uuid } = await phoneCall(server, c, '7303');
+				phone.startTone(440, { pt: 0 });
+				await h.sleep(1000);
+				await phone.sendDigit('9');
+				assert.equal(await waitVar(c, uuid, 'rec_returned', 'yes'), 'yes');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+				const { fmt, samples } = readWav(file);
+				assert.equal(fmt.rate, 8000);
+				assert.equal(samples.length, 0, 'nothing left of the recording');
 			});
 	});
