@@ -17,11 +17,16 @@
 static const int32_t vol_up[MEDIA_FCTL_VOL_MAX] = {5325, 9421, 13517, 17613};
 static const int32_t vol_down[MEDIA_FCTL_VOL_MAX] = {3277, 2458, 1638, 819};
 
-/* "+N", "-N" (a bare sign: `dflt` that way) or "N". */
+/* Values beyond a day (in ms) or any sane step count mean the same as a day. */
+#define VALUE_MAX 86400000L
+
+/* "+N", "-N" (a bare sign: `dflt` that way) or "N", as atoi reads it. */
 static void parse_value(const char *p, int dflt, bool *rel, int *val)
 {
+	long v = strtol(p, NULL, 10);
+
 	*rel = *p == '+' || *p == '-';
-	*val = atoi(p);
+	*val = (int)(v > VALUE_MAX ? VALUE_MAX : v < -VALUE_MAX ? -VALUE_MAX : v);
 	if (*rel && !*val)
 		*val = *p == '+' ? dflt : -dflt;
 }
@@ -72,10 +77,13 @@ int media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc)
 	return 0;
 }
 
-static int clamp_vol(int v)
+/* Steps are kept in -4..4; val may be anything an int holds. */
+static int clamp_vol(int cur, int val)
 {
+	int64_t v = (int64_t)cur + val;
+
 	return v > MEDIA_FCTL_VOL_MAX ? MEDIA_FCTL_VOL_MAX :
-	       v < -MEDIA_FCTL_VOL_MAX ? -MEDIA_FCTL_VOL_MAX : v;
+	       v < -MEDIA_FCTL_VOL_MAX ? -MEDIA_FCTL_VOL_MAX : (int)v;
 }
 
 /* Move within the current source; past its end it ends (the next one follows). */
@@ -110,16 +118,16 @@ void mplay_control(struct mplay *p, int op, int val)
 		seek_to(p, 0);
 		break;
 	case MEDIA_FCTL_VOLUME:
-		p->vol = clamp_vol(p->vol + val);
+		p->vol = clamp_vol(p->vol, val);
 		break;
 	case MEDIA_FCTL_VOLUME_TO:
-		p->vol = clamp_vol(val);
+		p->vol = clamp_vol(0, val);
 		break;
 	case MEDIA_FCTL_SPEED:
-		p->speed += val;
+		p->speed = clamp_vol(p->speed, val);
 		break;
 	case MEDIA_FCTL_SPEED_TO:
-		p->speed = val;
+		p->speed = clamp_vol(0, val);
 		break;
 	case MEDIA_FCTL_STOP:
 	case MEDIA_FCTL_TRUNCATE:

@@ -48,6 +48,9 @@ static void test_parse(void)
 	check_parse("volume:0", 0, MEDIA_FCTL_VOLUME_TO, 0);
 	check_parse("speed:+1", 0, MEDIA_FCTL_SPEED, 1);
 	check_parse("speed:0", 0, MEDIA_FCTL_SPEED_TO, 0);
+	/* Out of range: a day, and steps clamp to 4. */
+	check_parse("seek:+99999999999999", 0, MEDIA_FCTL_SEEK, 86400000);
+	check_parse("volume:-99999999999999", 0, MEDIA_FCTL_VOLUME, -86400000);
 	check_parse("volume", EINVAL, MEDIA_FCTL_NONE, 0);
 	check_parse("speed", EINVAL, MEDIA_FCTL_NONE, 0);
 	check_parse("break", EINVAL, MEDIA_FCTL_NONE, 0);
@@ -176,6 +179,8 @@ static void test_volume_stop(void)
 	mplay_volume(p, b, PLAY_FRAME);
 	CHECK(abs(peak(b, PLAY_FRAME) - full * 8 / 10) <= 2);
 	mplay_control(p, MEDIA_FCTL_VOLUME, -10);
+	CHECK_INT(p->vol, -4);
+	mplay_control(p, MEDIA_FCTL_VOLUME, -2147483647 - 1);
 	CHECK_INT(p->vol, -4);
 	memcpy(b, a, sizeof(a));
 	mplay_volume(p, b, PLAY_FRAME);
