@@ -20,6 +20,7 @@
 #include "core/api_core.h"
 #include "core/log.h"
 #include "dialplan/app.h"
+#include "media/play.h"
 
 #define NO_CHANNEL "-ERR No such channel!\n"
 #define MAX_ARGS 8
@@ -355,6 +356,30 @@ static int cmd_uuid_send_dtmf(struct api_call *call, const char *args)
 			  "-ERR\n" : "+OK Success\n");
 }
 
+/*
+ * uuid_fileman <uuid> <cmd>:<val>: file control of what plays on the channel
+ * (media_fctl_parse). As mod_commands, +OK once the channel is found: whether
+ * anything plays, or the command meant anything, is not reported.
+ */
+static int cmd_uuid_fileman(struct api_call *call, const char *args)
+{
+	char rest[128], cmd[64] = "";
+	struct channel *ch = find_arg(args, rest, sizeof(rest));
+	struct media_fctl_cmd fc;
+
+	if (!args || !*args || sscanf(rest, "%63s", cmd) < 1)
+		return api_usage(call);
+	if (!ch)
+		return api_printf(call, NO_CHANNEL);
+	if (!media_fctl_parse(cmd, &fc) && channel_media(ch)) {
+		/* stop and truncate end it as if played out: the application goes on. */
+		if (fc.op == MEDIA_FCTL_TRUNCATE)
+			fc.op = MEDIA_FCTL_STOP;
+		(void)media_play_control(channel_media(ch), &fc);
+	}
+	return api_printf(call, "+OK\n");
+}
+
 struct hupall_ctx {
 	enum hangup_cause cause;
 	const char *var, *val;
@@ -419,6 +444,8 @@ int channel_api_init(void)
 		 "Transfer a session", cmd_uuid_transfer},
 		{"uuid_send_dtmf", "<uuid> <dtmf_data>", "Send dtmf to uuid",
 		 cmd_uuid_send_dtmf},
+		{"uuid_fileman", "<uuid> <cmd>:<val>", "Manage session audio",
+		 cmd_uuid_fileman},
 		{"hupall", "<cause> [<var> <value>]", "hupall", cmd_hupall},
 	};
 	int err = api_register_table(cmds, sizeof(cmds) / sizeof(*cmds));

@@ -65,6 +65,7 @@ struct sop {
 	bool cancelled;              /* the run went away: touch nothing of it */
 	bool done;
 	bool stopped;                /* SOP_PLAY: the player was stopped, never calls back */
+	bool record;                 /* SOP_APP: recordFile's record, file commands apply */
 	int result;
 	int ud;                      /* stack index of the object to return */
 	struct tmr tmr, tmr_abs;
@@ -365,6 +366,51 @@ static bool cb_says_stop(const char *ret)
 }
 
 /*
+ * A reply during streamFile: file commands act on the player and it goes on;
+ * "stop", "truncate" and anything else stop it (switch_ivr_process_fh).
+ */
+static bool cb_play(struct lsession *ss, const struct media_fctl_cmd *fc, int perr)
+{
+	if (perr || fc->op == MEDIA_FCTL_STOP || fc->op == MEDIA_FCTL_TRUNCATE)
+		return true;
+	if (chan_up(ss))
+		(void)media_play_control(channel_media(ss->ch), fc);
+	return false;
+}
+
+/*
+ * A reply during recordFile: "pause" toggles the recording, "truncate"
+ * empties the file and ends it, what would stop a playback ends it; the other
+ * file commands mean nothing to a recording. The record application then
+ * completes as at its time limit, and recordFile returns when it has.
+ */
+static bool cb_record(struct lsession *ss, const struct media_fctl_cmd *fc, int perr)
+{
+	struct media_stream *ms = chan_up(ss) ? channel_media(ss->ch) : NULL;
+
+	if (!ms)
+		return false;
+	if (perr || fc->op == MEDIA_FCTL_STOP || fc->op == MEDIA_FCTL_TRUNCATE)
+		(void)media_record_end(ms, !perr && fc->op == MEDIA_FCTL_TRUNCATE);
+	else if (fc->op == MEDIA_FCTL_PAUSE)
+		(void)media_record_pause(ms, !media_record_paused(ms));
+	return false;
+}
+
+/* What the callback's reply does to the operation waited for; true: stop it. */
+static bool cb_result(struct lsession *ss, const char *ret)
+{
+	struct media_fctl_cmd fc;
+	struct sop *op = ss->op;
+	int perr;
+
+	if (!op || (op->kind != SOP_PLAY && !op->record))
+		return cb_says_stop(ret);
+	perr = media_fctl_parse(ret, &fc);
+	return op->kind == SOP_PLAY ? cb_play(ss, &fc, perr) : cb_record(ss, &fc, perr);
+}
+
+/*
  * Hand the queued digits to the input callback, one by one. True when it
  * said to stop. A callback that fails counts as "SCRIPT_ERROR": stop.
  */
@@ -382,7 +428,7 @@ static bool call_callback(lua_State *L, struct lsession *ss, int nargs)
 		lua_pop(L, 1);
 		return true;
 	}
-	stop = cb_says_stop(lua_tostring(L, -1));
+	stop = cb_result(ss, lua_tostring(L, -1));
 	lua_pop(L, 1);
 	return stop;
 }
@@ -587,6 +633,8 @@ static void app_op_done(struct channel *ch, int err, void *arg)
 	mem_deref(op);               /* the application's reference */
 }
 
+static int record_resume(lua_State *L, void *data);
+
 static int app_op_resume(lua_State *L, void *data)
 {
 	struct sop *op = data;
@@ -597,7 +645,8 @@ static int app_op_resume(lua_State *L, void *data)
 	 * application still running on a ready session is waited for again.
 	 */
 	if (!op->done && sess_up(op->ss))
-		return script_wait(L, app_op_resume, sop_cancel, op);
+		return script_wait(L, op->record ? record_resume : app_op_resume, sop_cancel,
+				   op);
 	/* Left running (a transfer): its completion must not wake a later wait. */
 	op->cancelled = !op->done;
 	sop_end(op);
@@ -612,12 +661,24 @@ static int app_op_resume(lua_State *L, void *data)
 	return n;
 }
 
+/* recordFile: digits go to the input callback while the record application runs. */
+static int record_resume(lua_State *L, void *data)
+{
+	struct sop *op = data;
+
+	/* A failing callback (cb_record decides the rest) ends the recording too. */
+	if (feed_callback(L, op->ss, 1) && chan_up(op->ss))
+		(void)media_record_end(channel_media(op->ss->ch), false);
+	return app_op_resume(L, data);
+}
+
 /*
  * Run an application on the session's channel and wait for it. With
- * result_var, the method returns that variable's value afterwards.
+ * result_var, the method returns that variable's value afterwards; with
+ * `record`, the input callback hears digits meanwhile (recordFile).
  */
-static int run_app(lua_State *L, struct lsession *ss, const char *app, const char *data,
-		   const char *result_var)
+static int run_app_ex(lua_State *L, struct lsession *ss, const char *app,
+		      const char *data, const char *result_var, bool record)
 {
 	struct sop *op;
 	int err;
@@ -645,7 +706,16 @@ static int run_app(lua_State *L, struct lsession *ss, const char *app, const cha
 		op->done = true;
 	}
 	ss->op = op->done ? NULL : op;
-	return script_wait(L, app_op_resume, sop_cancel, op);
+	op->record = record;
+	if (record && ss->op && ss->cb_fn && (ss->ndtmf || ss->nev))
+		sop_wake(op);
+	return script_wait(L, record ? record_resume : app_op_resume, sop_cancel, op);
+}
+
+static int run_app(lua_State *L, struct lsession *ss, const char *app, const char *data,
+		   const char *result_var)
+{
+	return run_app_ex(L, ss, app, data, result_var, false);
 }
 
 static int s_execute(lua_State *L)
@@ -706,7 +776,7 @@ static int s_record_file(lua_State *L)
 	lua_Integer thresh = luaL_optinteger(L, 4, 0), hits = luaL_optinteger(L, 5, 0);
 	const char *args = lua_pushfstring(L, "%s %I %I %I", file, limit, thresh, hits);
 
-	run_app(L, ss, "record", args, NULL);
+	run_app_ex(L, ss, "record", args, NULL, true);
 	lua_pushinteger(L, 1);
 	return 1;
 }

@@ -183,6 +183,7 @@ enum cmd_type {
 	CMD_UNLINK,         /* st */
 	CMD_PLAY,           /* st, u.play: start a player (play.c) */
 	CMD_PLAY_STOP,      /* st, u.play.token: drop that player */
+	CMD_PLAY_CTL,       /* st, u.play.token, .op, .val: pause, seek ... (playctl.c) */
 	CMD_RECORD,         /* st, u.rec: start a recorder (record.c) */
 	CMD_RECORD_STOP,    /* st, u.rec: stop that recorder */
 	CMD_MIX_JOIN,       /* st: room, st2: member, u.mix.mm (mix.c) */
@@ -214,6 +215,7 @@ struct cmd {
 		struct {
 			struct mplay *p;
 			uint16_t token;
+			int op, val;                /* CMD_PLAY_CTL: enum media_fctl, its value */
 		} play;
 		struct mrec *rec;
 		struct {

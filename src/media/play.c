@@ -342,10 +342,18 @@ const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16
 	p->last_tick = tick;
 	if (p->finished)
 		return under;
+	if (p->paused) {
+		/* Time stands: silence instead of what plays (or the partner, when mixed). */
+		if (p->mix)
+			return under;
+		memset(p->out, 0, sizeof(p->out));
+		return p->out;
+	}
 	if (!mplay_read(p, p->out, PLAY_FRAME)) {
 		p->finished = true;
 		media_up_post(st->id, MEDIA_UP_PLAY_DONE, 0, p->token);
 	}
+	mplay_volume(p, p->out, PLAY_FRAME);
 	if (p->mix && under) {
 		for (i = 0; i < PLAY_FRAME; i++) {
 			int32_t v = (int32_t)p->out[i] + under[i];
@@ -386,6 +394,10 @@ void media_ext_run(struct mstream *st, struct cmd *c)
 			mplay_free(st->player);
 			st->player = NULL;
 		}
+		break;
+	case CMD_PLAY_CTL:
+		if (st->player && st->player->token == c->u.play.token)
+			mplay_control(st->player, c->u.play.op, c->u.play.val);
 		break;
 	case CMD_RECORD:
 		rec_detach(st);
@@ -709,6 +721,37 @@ bool media_playing(struct media_stream *ms)
 	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
 
 	return slot && *slot;
+}
+
+int media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+	struct media_play *mp = slot ? *slot : NULL;
+	struct cmd *c;
+	int err;
+
+	if (!fc)
+		return EINVAL;
+	if (!mp || mp->tts)
+		return ENOENT;
+	if (fc->op == MEDIA_FCTL_NONE)
+		return 0;
+	/* Changing the tempo without the pitch needs a time-stretcher we do not have. */
+	if (fc->op == MEDIA_FCTL_SPEED || fc->op == MEDIA_FCTL_SPEED_TO) {
+		log_notice("media: playback speed changes are not supported: ignored\n");
+		return ENOTSUP;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->type = CMD_PLAY_CTL;
+	c->u.play.token = mp->token;
+	c->u.play.op = fc->op;
+	c->u.play.val = fc->val;
+	err = media_stream_cmd(mp->ms, c);
+	if (err)
+		free(c);
+	return err;
 }
 
 void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token)

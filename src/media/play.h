@@ -50,6 +50,49 @@ void media_play_stop(struct media_stream *ms);
 bool media_playing(struct media_stream *ms);
 
 /*
+ * File control, the commands FreeSWITCH's switch_ivr_process_fh takes from an
+ * input callback or uuid_fileman: "pause" (toggle), "seek:+N" / "seek:-N"
+ * (ms from here; a bare sign is 1000), "seek:N" (ms from the start of the
+ * current source), "restart", "volume:+N" / "volume:-N" / "volume:N" (steps,
+ * -4..4, 0 is as recorded), "speed:..." (accepted, not supported: a logged
+ * no-op), "stop" and "truncate" (end the playback as if it reached its end:
+ * the handler runs with 0). Seeks act on the current item of a file_string://
+ * list, as FreeSWITCH plays those one file at a time.
+ */
+enum media_fctl {
+	MEDIA_FCTL_NONE,             /* "", "true", "undefined": nothing to do */
+	MEDIA_FCTL_PAUSE,
+	MEDIA_FCTL_SEEK,             /* val: ms, relative */
+	MEDIA_FCTL_SEEK_TO,          /* val: ms from the start */
+	MEDIA_FCTL_RESTART,
+	MEDIA_FCTL_VOLUME,           /* val: steps, relative */
+	MEDIA_FCTL_VOLUME_TO,
+	MEDIA_FCTL_SPEED,            /* val: steps, relative */
+	MEDIA_FCTL_SPEED_TO,
+	MEDIA_FCTL_STOP,
+	MEDIA_FCTL_TRUNCATE,
+};
+
+#define MEDIA_FCTL_VOL_MAX 4
+
+struct media_fctl_cmd {
+	enum media_fctl op;
+	int val;
+};
+
+/*
+ * Parse a command as switch_ivr_process_fh does. EINVAL for anything else
+ * (which an input callback's caller takes as "stop"), and for "speed" or
+ * "volume" without ":<value>". Any thread.
+ */
+int  media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc);
+/*
+ * Apply fc to what plays on ms. ENOENT: nothing plays (or speech is still
+ * being synthesised); ENOTSUP: speed, which is logged and ignored.
+ */
+int  media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc);
+
+/*
  * Where a sound file is: absolute paths as they are, others under `prefix`;
  * failing that FreeSWITCH's layout with the rate directory (dir/8000/file),
  * and ".wav" added to a name without an extension. *pathp (mem_deref) is the
@@ -83,6 +126,13 @@ int  media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 uint64_t media_record_stop(struct media_stream *ms);
 /* Pause (nothing is written) or resume the recording; ENOENT when none runs. */
 int  media_record_pause(struct media_stream *ms, bool pause);
+bool media_record_paused(struct media_stream *ms);
+/*
+ * End the recording now as its time limit would: the handler runs (err 0).
+ * With `truncate` the file is emptied first (FreeSWITCH's "truncate" file
+ * command). ENOENT when none runs.
+ */
+int  media_record_end(struct media_stream *ms, bool truncate);
 bool media_recording(struct media_stream *ms);
 
 #endif

@@ -70,6 +70,9 @@ unsigned tone_gen(const struct tone_prog *tp, struct tone_pos *pos, int16_t *out
 /* Total length in samples, or UINT64_MAX for ever. */
 uint64_t tone_length(const struct tone_prog *tp);
 
+/* Put pos `at` samples from the start, as tone_gen would have left it. Worker-safe. */
+void tone_seek(const struct tone_prog *tp, struct tone_pos *pos, uint64_t at);
+
 /* ---- sound files (sndfile.c) ----------------------------------------------- */
 
 /*
@@ -119,6 +122,9 @@ struct mplay {
 	unsigned cur, nsrc;
 	uint64_t pos;                        /* samples into the current source */
 	struct tone_pos tpos;
+	bool paused;                         /* file control (playctl.c): silence, time stands */
+	int vol;                             /* -4..4 steps, 0 as recorded */
+	int speed;                           /* kept for "restart"; not applied */
 	int16_t out[PLAY_FRAME];
 	struct mplay_src src[];
 };
@@ -131,6 +137,13 @@ void mplay_free(struct mplay *p);
  * zeros). Pure: the unit tests drive it directly.
  */
 bool mplay_read(struct mplay *p, int16_t *out, unsigned n);
+
+/* ---- file control (playctl.c) ---------------------------------------------- */
+
+/* Apply a media_fctl to the player: worker-safe, pure (the unit tests drive it). */
+void mplay_control(struct mplay *p, int op, int val);
+/* Scale n samples by the player's volume step, saturating. */
+void mplay_volume(const struct mplay *p, int16_t *pcm, unsigned n);
 
 /* ---- the recorder ring (record.c) ------------------------------------------ */
 
@@ -160,7 +173,7 @@ void mrec_release(struct mrec *r);
 const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16_t *under);
 /* tick.c, worker, after sending: a player that sent nothing this tick moves on. */
 void media_player_idle(struct mstream *st, uint32_t tick);
-/* worker.c, worker: CMD_PLAY, CMD_PLAY_STOP, CMD_RECORD, CMD_RECORD_STOP. */
+/* worker.c, worker: CMD_PLAY, CMD_PLAY_STOP, CMD_PLAY_CTL, CMD_RECORD, CMD_RECORD_STOP. */
 void media_ext_run(struct mstream *st, struct cmd *c);
 /* worker.c, any thread: a command that will never run, and what it carries. */
 void media_ext_cmd_free(struct cmd *c);

@@ -284,6 +284,43 @@ int media_record_pause(struct media_stream *ms, bool pause)
 	return 0;
 }
 
+bool media_record_paused(struct media_stream *ms)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec *r = slot ? *slot : NULL;
+
+	return r && atomic_load_explicit(&r->ring->paused, memory_order_relaxed);
+}
+
+int media_record_end(struct media_stream *ms, bool truncate)
+{
+	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec *r = slot ? *slot : NULL;
+	media_record_done_h *h;
+	void *arg;
+	uint64_t n;
+
+	if (!r)
+		return ENOENT;
+	h = r->h;
+	arg = r->arg;
+	(void)drain(r);
+	if (truncate && r->sf) {
+		sf_count_t zero = 0;
+
+		if (sf_command(r->sf, SFC_FILE_TRUNCATE, &zero, sizeof(zero)))
+			log_warn("media: cannot truncate %s\n", r->path);
+		else
+			r->written = 0;
+	}
+	finish(r, true);
+	n = r->written;
+	mem_deref(r);
+	if (h)
+		h(0, n, arg);
+	return 0;
+}
+
 bool media_recording(struct media_stream *ms)
 {
 	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;

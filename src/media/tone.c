@@ -246,3 +246,35 @@ unsigned tone_gen(const struct tone_prog *tp, struct tone_pos *pos, int16_t *out
 	}
 	return done;
 }
+
+void tone_seek(const struct tone_prog *tp, struct tone_pos *pos, uint64_t at)
+{
+	uint64_t loop_len = 0;
+	unsigned i, f;
+
+	memset(pos, 0, sizeof(*pos));
+	for (i = 0; i < tp->nseg; i++)
+		loop_len += ((uint64_t)tp->seg[i].on + tp->seg[i].off) * tp->seg[i].reps;
+	if (!loop_len)
+		return;
+	/* tone_gen counts whole plays in `loop`; a finite program ends by s->len first. */
+	pos->loop = (int)(at / loop_len > INT32_MAX ? INT32_MAX : at / loop_len);
+	at %= loop_len;
+	for (i = 0; i < tp->nseg; i++) {
+		const struct tone_seg *seg = &tp->seg[i];
+		uint64_t total = (uint64_t)seg->on + seg->off;
+
+		if (at >= total * seg->reps) {
+			at -= total * seg->reps;
+			continue;
+		}
+		pos->seg = i;
+		pos->rep = (unsigned)(at / total);
+		pos->at = (uint32_t)(at % total);
+		/* Each repetition starts at phase 0 (tone_gen): the phase is inc times the time in. */
+		for (f = 0; f < seg->nfreq; f++)
+			pos->phase[f] = seg->inc[f] *
+				(pos->at < seg->on ? pos->at : seg->on);
+		return;
+	}
+}

@@ -203,6 +203,7 @@ static bool run(struct worker *w, struct cmd *c)
 		break;
 	case CMD_PLAY:
 	case CMD_PLAY_STOP:
+	case CMD_PLAY_CTL:
 	case CMD_RECORD:
 	case CMD_RECORD_STOP:
 		media_ext_run(st, c);        /* play.c */

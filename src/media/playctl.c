@@ -1,0 +1,156 @@
+/*
+ * playctl.c - file control of a running player: FreeSWITCH's file commands
+ * parsed (pause, seek, restart, volume, speed, stop, truncate) and applied on
+ * the worker between two frames.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "media/play.h"
+#include "media/play_int.h"
+
+/*
+ * switch_change_sln_volume's factors for steps 1..4 up and down, in Q12
+ * (1.3, 2.3, 3.3, 4.3 and 0.8, 0.6, 0.4, 0.2).
+ */
+static const int32_t vol_up[MEDIA_FCTL_VOL_MAX] = {5325, 9421, 13517, 17613};
+static const int32_t vol_down[MEDIA_FCTL_VOL_MAX] = {3277, 2458, 1638, 819};
+
+/* Values beyond a day (in ms) or any sane step count mean the same as a day. */
+#define VALUE_MAX 86400000L
+
+/* "+N", "-N" (a bare sign: `dflt` that way) or "N", as atoi reads it. */
+static void parse_value(const char *p, int dflt, bool *rel, int *val)
+{
+	long v = strtol(p, NULL, 10);
+
+	*rel = *p == '+' || *p == '-';
+	*val = (int)(v > VALUE_MAX ? VALUE_MAX : v < -VALUE_MAX ? -VALUE_MAX : v);
+	if (*rel && !*val)
+		*val = *p == '+' ? dflt : -dflt;
+}
+
+int media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc)
+{
+	const char *p;
+	bool rel;
+
+	if (!fc)
+		return EINVAL;
+	fc->op = MEDIA_FCTL_NONE;
+	fc->val = 0;
+	if (!cmd || !*cmd || !strcmp(cmd, "true") || !strcmp(cmd, "undefined"))
+		return 0;
+	p = strchr(cmd, ':');
+	/* switch_ivr_process_fh compares prefixes: "speedy:1" is a speed command. */
+	if (!strncasecmp(cmd, "speed", 5) || !strncasecmp(cmd, "volume", 6)) {
+		bool speed = !strncasecmp(cmd, "speed", 5);
+
+		if (!p)
+			return EINVAL;
+		parse_value(p + 1, 1, &rel, &fc->val);
+		fc->op = speed ? (rel ? MEDIA_FCTL_SPEED : MEDIA_FCTL_SPEED_TO)
+			       : (rel ? MEDIA_FCTL_VOLUME : MEDIA_FCTL_VOLUME_TO);
+		return 0;
+	}
+	if (!strncasecmp(cmd, "seek", 4)) {
+		/* "seek" alone does nothing, and is no error. */
+		if (p) {
+			parse_value(p + 1, 1000, &rel, &fc->val);
+			fc->op = rel ? MEDIA_FCTL_SEEK : MEDIA_FCTL_SEEK_TO;
+			if (!rel && fc->val < 0)
+				fc->val = 0;
+		}
+		return 0;
+	}
+	if (!strcasecmp(cmd, "pause"))
+		fc->op = MEDIA_FCTL_PAUSE;
+	else if (!strcasecmp(cmd, "restart"))
+		fc->op = MEDIA_FCTL_RESTART;
+	else if (!strcasecmp(cmd, "stop"))
+		fc->op = MEDIA_FCTL_STOP;
+	else if (!strcasecmp(cmd, "truncate"))
+		fc->op = MEDIA_FCTL_TRUNCATE;
+	else
+		return EINVAL;
+	return 0;
+}
+
+/* Steps are kept in -4..4; val may be anything an int holds. */
+static int clamp_vol(int cur, int val)
+{
+	int64_t v = (int64_t)cur + val;
+
+	return v > MEDIA_FCTL_VOL_MAX ? MEDIA_FCTL_VOL_MAX :
+	       v < -MEDIA_FCTL_VOL_MAX ? -MEDIA_FCTL_VOL_MAX : (int)v;
+}
+
+/* Move within the current source; past its end it ends (the next one follows). */
+static void seek_to(struct mplay *p, int64_t at)
+{
+	struct mplay_src *s;
+
+	if (p->cur >= p->nsrc)
+		return;
+	s = &p->src[p->cur];
+	if (at < 0)
+		at = 0;
+	p->pos = (uint64_t)at > s->len ? s->len : (uint64_t)at;
+	if (s->kind == MPLAY_TONE)
+		tone_seek(s->tone, &p->tpos, p->pos);
+}
+
+void mplay_control(struct mplay *p, int op, int val)
+{
+	switch (op) {
+	case MEDIA_FCTL_PAUSE:
+		p->paused = !p->paused;
+		break;
+	case MEDIA_FCTL_SEEK:
+		seek_to(p, (int64_t)p->pos + (int64_t)val * (PLAY_RATE / 1000));
+		break;
+	case MEDIA_FCTL_SEEK_TO:
+		seek_to(p, (int64_t)val * (PLAY_RATE / 1000));
+		break;
+	case MEDIA_FCTL_RESTART:
+		p->speed = 0;
+		seek_to(p, 0);
+		break;
+	case MEDIA_FCTL_VOLUME:
+		p->vol = clamp_vol(p->vol, val);
+		break;
+	case MEDIA_FCTL_VOLUME_TO:
+		p->vol = clamp_vol(0, val);
+		break;
+	case MEDIA_FCTL_SPEED:
+		p->speed = clamp_vol(p->speed, val);
+		break;
+	case MEDIA_FCTL_SPEED_TO:
+		p->speed = clamp_vol(0, val);
+		break;
+	case MEDIA_FCTL_STOP:
+	case MEDIA_FCTL_TRUNCATE:
+		/* The next frame finds no source left and reports the end. */
+		p->paused = false;
+		p->cur = p->nsrc;
+		break;
+	default:
+		break;
+	}
+}
+
+void mplay_volume(const struct mplay *p, int16_t *pcm, unsigned n)
+{
+	int32_t g;
+	unsigned i;
+
+	if (!p->vol)
+		return;
+	g = p->vol > 0 ? vol_up[p->vol - 1] : vol_down[-p->vol - 1];
+	for (i = 0; i < n; i++) {
+		int32_t v = (int32_t)pcm[i] * g / 4096;
+
+		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	}
+}
