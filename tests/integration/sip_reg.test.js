@@ -79,7 +79,9 @@ test('registrations and SIP over TCP', { skip: !sipp.available() && 'sipp not in
 			const reg = ev.all((x) => x['Event-Subclass'] === 'sofia::register' &&
 				x['from-user'] === '1011', from);
 			assert.equal(reg.length, 1);
-			assert.ok(e.at - reg[0].at >= 1500, 'not before its time');
+			// The server's own clock: when the test process stalls, arrival times bunch up.
+			const us = (x) => Number(x['Event-Date-Timestamp']);
+			assert.ok(us(e) - us(reg[0]) >= 1500000, 'not before its time');
 			assert.equal((await rows(c, '1011')).length, 0);
 			assert.match(await api(c, 'sofia status profile internal reg 1011'),
 				/^Total items returned: 0$/m);
