@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include "media/media.h"
+#include "media/play.h"
 #include "media/dtmf.h"
 #include "media/jbuf.h"
 #include "media/uring.h"
@@ -165,7 +166,8 @@ struct mstream {
 
 	/* play.c / record.c: what media_play and media_record hooked on (or NULL) */
 	struct mplay *player;
-	struct mrec *recorder;
+	struct mrec *recorder[MEDIA_REC_MAX];   /* by the ring's slot */
+	unsigned recorders;                     /* how many are set */
 
 	/* mix.c: set on a room's stream / on a member's */
 	struct mmix *mx;

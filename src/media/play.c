@@ -373,12 +373,13 @@ void media_player_idle(struct mstream *st, uint32_t tick)
 		(void)media_player_frame(st, tick, NULL);
 }
 
-static void rec_detach(struct mstream *st)
+static void rec_detach(struct mstream *st, unsigned slot)
 {
-	if (!st->recorder)
+	if (!st->recorder[slot])
 		return;
-	mrec_release(st->recorder);
-	st->recorder = NULL;
+	mrec_release(st->recorder[slot]);
+	st->recorder[slot] = NULL;
+	st->recorders--;
 }
 
 void media_ext_run(struct mstream *st, struct cmd *c)
@@ -400,13 +401,14 @@ void media_ext_run(struct mstream *st, struct cmd *c)
 			mplay_control(st->player, c->u.play.op, c->u.play.val);
 		break;
 	case CMD_RECORD:
-		rec_detach(st);
-		st->recorder = c->u.rec;
+		rec_detach(st, c->u.rec->slot);
+		st->recorder[c->u.rec->slot] = c->u.rec;
+		st->recorders++;
 		c->u.rec = NULL;
 		break;
 	case CMD_RECORD_STOP:
-		if (st->recorder == c->u.rec)
-			rec_detach(st);
+		if (st->recorder[c->u.rec->slot] == c->u.rec)
+			rec_detach(st, c->u.rec->slot);
 		c->u.rec = NULL;
 		break;
 	default:
@@ -429,7 +431,8 @@ void media_ext_state_free(struct mstream *st)
 {
 	mplay_free(st->player);
 	st->player = NULL;
-	rec_detach(st);
+	for (unsigned i = 0; i < MEDIA_REC_MAX; i++)
+		rec_detach(st, i);
 }
 
 /* ---- the signalling side ----------------------------------------------------- */

@@ -112,6 +112,9 @@ int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
  */
 typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
 
+/* Recordings one stream can run at once (a room's several files; each its own ring). */
+#define MEDIA_REC_MAX 8
+
 /*
  * Record what `ms` receives into `path` (WAV, mono 16-bit at 8 kHz, a room's
  * whole mix at the room's rate: media_stream_rate; samples count at it; missing
@@ -134,5 +137,19 @@ bool media_record_paused(struct media_stream *ms);
  */
 int  media_record_end(struct media_stream *ms, bool truncate);
 bool media_recording(struct media_stream *ms);
+
+/*
+ * Several recordings of one stream (a room's), each named by its path. The
+ * single-recording calls above act on the first slot only: a stream uses
+ * one kind or the other. media_record_add records `path` alongside the
+ * others, as media_record does; EALREADY when `path` already records,
+ * EBUSY when MEDIA_REC_MAX run (ENOSPC is a full disk's). Its handler runs
+ * when that file ends by itself (an error, the limit), never for the others.
+ */
+int  media_record_add(struct media_stream *ms, const char *path, unsigned limit_ms,
+		      media_record_done_h *h, void *arg);
+/* Stop and close that file, handler not called; *samples: written. ENOENT: none. */
+int  media_record_stop_file(struct media_stream *ms, const char *path, uint64_t *samples);
+int  media_record_pause_file(struct media_stream *ms, const char *path, bool pause);
 
 #endif

@@ -159,6 +159,7 @@ struct mrec {
 	_Atomic uint64_t dropped;            /* samples lost to a full ring */
 	atomic_bool paused;                  /* media_record_pause: the worker skips */
 	uint32_t cap;                        /* power of two */
+	unsigned slot;                       /* where it hangs: < MEDIA_REC_MAX, fixed */
 	int16_t buf[];
 };
 
@@ -184,11 +185,12 @@ void media_ext_state_free(struct mstream *st);
 void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token);
 /* stream.c, signalling thread: the handle is being freed. */
 void media_play_gone(struct media_play **slot);
-void media_rec_gone(struct media_rec **slot);
+void media_rec_gone(struct media_rec **slots);   /* all MEDIA_REC_MAX of them */
 
 /* stream.c: send a play/record command to the worker owning ms (sets c->st). */
 int  media_stream_cmd(struct media_stream *ms, struct cmd *c);
 struct media_play **media_stream_play_slot(struct media_stream *ms);
+/* The stream's MEDIA_REC_MAX recording slots. */
 struct media_rec **media_stream_rec_slot(struct media_stream *ms);
 
 #endif

@@ -28,6 +28,7 @@ struct media_rec {
 	char *path;
 	uint64_t written, limit;     /* samples; limit 0: none */
 	unsigned rate;               /* Hz: 8000, or the room's (media_stream_rate) */
+	unsigned slot;               /* media_stream_rec_slot(ms)[slot] is this */
 	bool logged_drop;
 	struct tmr tmr;
 	media_record_done_h *h;
@@ -142,12 +143,12 @@ static void rec_destructor(void *data)
 /* Detach from the stream, tell the worker, close the file. */
 static void finish(struct media_rec *r, bool send_stop)
 {
-	struct media_rec **slot = r->ms ? media_stream_rec_slot(r->ms) : NULL;
+	struct media_rec **slots = r->ms ? media_stream_rec_slot(r->ms) : NULL;
 	struct cmd *c = r->stop;
 	uint64_t dropped = atomic_load_explicit(&r->ring->dropped, memory_order_relaxed);
 
-	if (slot && *slot == r)
-		*slot = NULL;
+	if (slots && slots[r->slot] == r)
+		slots[r->slot] = NULL;
 	tmr_cancel(&r->tmr);
 	if (send_stop && c) {
 		r->stop = NULL;
@@ -181,10 +182,11 @@ static void drain_tmr(void *arg)
 	mem_deref(r);
 }
 
-int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
+/* Start recording into slots[n], replacing what runs there. */
+static int start(struct media_stream *ms, unsigned n, const char *path, unsigned limit_ms,
 		 media_record_done_h *h, void *arg)
 {
-	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec **slot = media_stream_rec_slot(ms) + n;
 	SF_INFO info = {.samplerate = (int)media_stream_rate(ms), .channels = 1,
 		.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
 	unsigned cap = RING_SAMPLES;
@@ -192,10 +194,6 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	struct cmd *c = NULL;
 	int err;
 
-	if (!slot)
-		return ENODEV;
-	if (!path || !*path)
-		return EINVAL;
 	r = mem_zalloc(sizeof(*r), rec_destructor);
 	if (!r)
 		return ENOMEM;
@@ -203,6 +201,7 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	r->ms = ms;
 	r->h = h;
 	r->arg = arg;
+	r->slot = n;
 	r->rate = (unsigned)info.samplerate;
 	r->limit = (uint64_t)limit_ms * (r->rate / 1000);
 	while (cap < RING_SAMPLES / PLAY_RATE * r->rate)
@@ -210,6 +209,7 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	r->ring = calloc(1, sizeof(*r->ring) + cap * sizeof(int16_t));
 	if (r->ring) {
 		r->ring->cap = cap;
+		r->ring->slot = n;
 		atomic_init(&r->ring->refs, 2);      /* the worker's and ours */
 	}
 	r->stop = calloc(1, sizeof(*r->stop));
@@ -256,6 +256,16 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	}
 	mem_deref(r);
 	return err;
+}
+
+int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
+		 media_record_done_h *h, void *arg)
+{
+	if (!ms)
+		return ENODEV;
+	if (!path || !*path)
+		return EINVAL;
+	return start(ms, 0, path, limit_ms, h, arg);
 }
 
 uint64_t media_record_stop(struct media_stream *ms)
@@ -323,20 +333,81 @@ int media_record_end(struct media_stream *ms, bool truncate)
 
 bool media_recording(struct media_stream *ms)
 {
-	struct media_rec **slot = ms ? media_stream_rec_slot(ms) : NULL;
+	struct media_rec **slots = ms ? media_stream_rec_slot(ms) : NULL;
 
-	return slot && *slot;
+	for (unsigned i = 0; slots && i < MEDIA_REC_MAX; i++)
+		if (slots[i])
+			return true;
+	return false;
 }
 
-void media_rec_gone(struct media_rec **slot)
+/* ---- several files ------------------------------------------------------------ */
+
+static struct media_rec *find_file(struct media_stream *ms, const char *path)
 {
-	struct media_rec *r = *slot;
+	struct media_rec **slots = ms && path ? media_stream_rec_slot(ms) : NULL;
+
+	for (unsigned i = 0; slots && i < MEDIA_REC_MAX; i++)
+		if (slots[i] && !strcmp(slots[i]->path, path))
+			return slots[i];
+	return NULL;
+}
+
+int media_record_add(struct media_stream *ms, const char *path, unsigned limit_ms,
+		     media_record_done_h *h, void *arg)
+{
+	struct media_rec **slots;
+	unsigned i;
+
+	if (!ms)
+		return ENODEV;
+	if (!path || !*path)
+		return EINVAL;
+	if (find_file(ms, path))
+		return EALREADY;
+	slots = media_stream_rec_slot(ms);
+	for (i = 0; i < MEDIA_REC_MAX && slots[i]; i++)
+		;
+	if (i == MEDIA_REC_MAX)
+		return EBUSY;
+	return start(ms, i, path, limit_ms, h, arg);
+}
+
+int media_record_stop_file(struct media_stream *ms, const char *path, uint64_t *samples)
+{
+	struct media_rec *r = find_file(ms, path);
 
 	if (!r)
-		return;
-	/* The worker drops its reference when it frees the stream. */
+		return ENOENT;
 	(void)drain(r);
-	finish(r, false);
-	*slot = NULL;
+	finish(r, true);
+	if (samples)
+		*samples = r->written;
 	mem_deref(r);
+	return 0;
+}
+
+int media_record_pause_file(struct media_stream *ms, const char *path, bool pause)
+{
+	struct media_rec *r = find_file(ms, path);
+
+	if (!r)
+		return ENOENT;
+	atomic_store_explicit(&r->ring->paused, pause, memory_order_relaxed);
+	return 0;
+}
+
+void media_rec_gone(struct media_rec **slots)
+{
+	for (unsigned i = 0; i < MEDIA_REC_MAX; i++) {
+		struct media_rec *r = slots[i];
+
+		if (!r)
+			continue;
+		/* The worker drops its reference when it frees the stream. */
+		(void)drain(r);
+		finish(r, false);
+		slots[i] = NULL;
+		mem_deref(r);
+	}
 }

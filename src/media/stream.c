@@ -42,7 +42,7 @@ struct media_stream {
 	void *arg;
 	struct media_stats final;   /* counters as media_close left them */
 	struct media_play *play;    /* play.c: the player running, if any */
-	struct media_rec *rec;      /* record.c: the recording running, if any */
+	struct media_rec *rec[MEDIA_REC_MAX];   /* record.c: the recordings running */
 	media_mix_h *mixh;          /* mix.c: talk transitions while in a room */
 	void *mixarg;
 };
@@ -422,7 +422,7 @@ static void stream_destructor(void *data)
 	struct media_entry *e = ms->e;
 
 	media_play_gone(&ms->play);
-	media_rec_gone(&ms->rec);
+	media_rec_gone(ms->rec);
 	if (e && e->w) {
 		media_port_release(ms->port);
 		media_worker_load_add(e->w, -1);
@@ -746,7 +746,7 @@ struct media_play **media_stream_play_slot(struct media_stream *ms)
 
 struct media_rec **media_stream_rec_slot(struct media_stream *ms)
 {
-	return &ms->rec;
+	return ms->rec;
 }
 
 /* mix.c: a command on two streams, routed like a link (b moves to a's worker). */

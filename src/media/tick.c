@@ -410,20 +410,37 @@ static void tx_stream(struct worker *w, struct mstream *st)
 		tx_mmsg_flush(w, st);
 }
 
+/* record.c: the same frame into every recorder hooked on st. */
+static void record_frame(struct worker *w, struct mstream *st)
+{
+	const int16_t *pcm;
+	unsigned n, i;
+
+	if (st->mx) {
+		/* mix.c: a room records its whole mix at its own rate. */
+		pcm = st->mx->mix;
+		n = st->mx->flen;
+	} else {
+		if (!st->frame_ready)
+			media_pull(w, st);
+		pcm = st->frame;
+		n = MEDIA_FRAME;
+	}
+	if (st->frame_silent)
+		pcm = NULL;
+	for (i = 0; i < MEDIA_REC_MAX; i++)
+		if (st->recorder[i])
+			mrec_put(st->recorder[i], pcm, n);
+}
+
 /* Per stream, after sending: keep unplayed buffers moving, timers, counters. */
 static void housekeeping(struct worker *w, struct mstream *st)
 {
 	struct cftev_digit d;
 
 	/* record.c: what the phone sends, a frame every tick; play.c: time moves on. */
-	if (st->recorder && st->mx) {
-		/* mix.c: a room records its whole mix at its own rate. */
-		mrec_put(st->recorder, st->frame_silent ? NULL : st->mx->mix, st->mx->flen);
-	} else if (st->recorder) {
-		if (!st->frame_ready)
-			media_pull(w, st);
-		mrec_put(st->recorder, st->frame_silent ? NULL : st->frame, MEDIA_FRAME);
-	}
+	if (st->recorders)
+		record_frame(w, st);
 	if (st->player)
 		media_player_idle(st, w->tick);
 	if (!st->frame_ready && st->jb.started)

@@ -53,9 +53,9 @@ static struct {
 	unsigned t, done, mark, mark2;
 	int done_err;
 	double base_a, base_c;
-	uint64_t rec_samples;
+	uint64_t rec_samples[3];
 	unsigned rate;              /* the rooms' */
-	char wav[96];
+	char wav[3][96];            /* three recordings of the room at once */
 } E;
 
 static char tmpdir[64];
@@ -223,7 +223,7 @@ static void set(unsigned ph, bool speak, bool hear, int vol_in, int vol_out, uns
  * B's 1000 Hz together, and nothing of the images a poor resampler leaves at
  * 8000 - 1000 Hz.
  */
-static void check_wav(const char *path)
+static void check_wav(const char *path, uint64_t samples, unsigned min_frames)
 {
 	SF_INFO info = {0};
 	SNDFILE *sf = sf_open(path, SFM_READ, &info);
@@ -240,7 +240,7 @@ static void check_wav(const char *path)
 	CHECK_INT(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
 	n = sf_readf_short(sf, x, 48000);
 	CHECK_INT(n, info.frames);
-	CHECK_INT((uint64_t)info.frames, E.rec_samples);
+	CHECK_INT((uint64_t)info.frames, samples);
 	/* The recorder takes whole ticks: frames line up with the file's start. */
 	for (i = 0; i + flen <= n; i += flen, frames++) {
 		s500 = share_in(x + i, flen, E.rate, 500, &r);
@@ -249,10 +249,38 @@ static void check_wav(const char *path)
 		if (E.rate > 8000)
 			image += share_in(x + i, flen, E.rate, 7000, &r) > 0.01;
 	}
-	CHECK(frames >= 20);
+	CHECK(frames >= min_frames);
 	CHECK(both + 2 >= frames);
 	CHECK_INT(image, 0);
 	sf_close(sf);
+}
+
+/* Samples in one tick of the room. */
+#define FLEN (FRAME * E.rate / 8000)
+
+/*
+ * Three files at once, the third paused from the start; the same path twice
+ * is refused, and so is one more than MEDIA_REC_MAX.
+ */
+static void record_three(void)
+{
+	char extra[MEDIA_REC_MAX][96];
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		CHECK_INT(media_record_add(E.room, E.wav[i], 0, NULL, NULL), 0);
+	CHECK_INT(media_record_pause_file(E.room, E.wav[2], true), 0);
+	CHECK_INT(media_record_add(E.room, E.wav[1], 0, NULL, NULL), EALREADY);
+	for (i = 3; i < MEDIA_REC_MAX; i++) {
+		snprintf(extra[i], sizeof(extra[i]), "%s/rec/extra%u.wav", tmpdir, i);
+		CHECK_INT(media_record_add(E.room, extra[i], 0, NULL, NULL), 0);
+	}
+	CHECK_INT(media_record_add(E.room, E.wav[0], 0, NULL, NULL), EALREADY);
+	snprintf(extra[0], sizeof(extra[0]), "%s/rec/one-more.wav", tmpdir);
+	CHECK_INT(media_record_add(E.room, extra[0], 0, NULL, NULL), EBUSY);
+	for (i = 3; i < MEDIA_REC_MAX; i++)
+		CHECK_INT(media_record_stop_file(E.room, extra[i], NULL), 0);
+	CHECK_INT(media_record_pause_file(E.room, extra[3], true), ENOENT);
 }
 
 static void step(void *arg)
@@ -347,13 +375,27 @@ static void step(void *arg)
 		NOT_HEARS(A, 1500);
 		NOT_HEARS(C, 1500);
 		CHECK(!media_playing(E.room));
-		CHECK_INT(media_record(E.room, E.wav, 0, NULL, NULL), 0);
+		record_three();
+		break;
+	case 285:   /* the first stops, the third (paused so far) resumes */
+		CHECK_INT(media_record_stop_file(E.room, E.wav[0], &E.rec_samples[0]), 0);
+		CHECK_INT(media_record_stop_file(E.room, E.wav[0], NULL), ENOENT);
+		CHECK_INT(media_record_pause_file(E.room, E.wav[2], false), 0);
+		CHECK(media_recording(E.room));
 		break;
 	case 295:
-		E.rec_samples = media_record_stop(E.room);
-		CHECK(E.rec_samples >= 20 * FRAME * E.rate / 8000 &&
-		      E.rec_samples <= 40 * FRAME * E.rate / 8000);
-		check_wav(E.wav);
+		CHECK_INT(media_record_stop_file(E.room, E.wav[1], &E.rec_samples[1]), 0);
+		CHECK_INT(media_record_stop_file(E.room, E.wav[2], &E.rec_samples[2]), 0);
+		CHECK(!media_recording(E.room));
+		/* 15 ticks, 25, and the 10 after the resume: each file its own share. */
+		CHECK(E.rec_samples[0] >= 10 * FLEN);
+		CHECK(E.rec_samples[1] >= 20 * FLEN && E.rec_samples[1] <= 40 * FLEN);
+		CHECK(E.rec_samples[1] >= E.rec_samples[0] + 5 * FLEN);
+		CHECK(E.rec_samples[2] >= 5 * FLEN);
+		CHECK(E.rec_samples[2] + 5 * FLEN <= E.rec_samples[1]);
+		check_wav(E.wav[0], E.rec_samples[0], 10);
+		check_wav(E.wav[1], E.rec_samples[1], 20);
+		check_wav(E.wav[2], E.rec_samples[2], 5);
 		media_mix_leave(E.ms[A]);
 		break;
 	case 305:
@@ -412,7 +454,8 @@ static void test_rooms(unsigned rate)
 	fprintf(stderr, "rooms at %u Hz\n", rate);
 	memset(&E, 0, sizeof(E));
 	E.rate = rate;
-	snprintf(E.wav, sizeof(E.wav), "%s/rec/room%u.wav", tmpdir, rate);
+	for (i = 0; i < 3; i++)
+		snprintf(E.wav[i], sizeof(E.wav[i]), "%s/rec/room%u-%u.wav", tmpdir, rate, i);
 	CHECK_INT(media_init(&cfg), 0);
 	/*
 	 * Each goes to the least loaded worker: the rooms on one, A, B and D on
