@@ -59,8 +59,8 @@
 #define T_REC_DUP        "-ERR file [%s] is already being used for recording.\n"
 #define T_REC_NONE       "-ERR non-existant recording '%s'\n"
 #define T_REC_NOTREC     "-ERR Conference is not being recorded.\n"
-/* confab: FreeSWITCH records any number of files, conference.c one at a time. */
-#define T_REC_BUSY       "-ERR Conference is already being recorded to %s.\n"
+/* confab: FreeSWITCH records any number of files, conference.c MEDIA_REC_MAX at once. */
+#define T_REC_FULL       "-ERR Conference is already being recorded to %u files.\n"
 /* confab: FreeSWITCH answers +OK and fails in its record thread. */
 #define T_REC_FAIL       "-ERR Cannot record to %s: %s\n"
 /* confab: FreeSWITCH stores any atoi() value; we refuse what is not a level. */
@@ -640,11 +640,11 @@ static int sub_record(struct api_call *call, struct conference *conf, int argc, 
 
 	if (argc <= 2)
 		return SUB_USAGE;
-	if (conf->rec_path && !strcmp(conf->rec_path, argv[2]))
-		return api_printf(call, T_REC_DUP, conf->rec_path);
-	if (conf->rec_path)
-		return api_printf(call, T_REC_BUSY, conf->rec_path);
 	err = conf_record(conf, argv[2]);
+	if (err == EALREADY)
+		return api_printf(call, T_REC_DUP, argv[2]);
+	if (err == EBUSY)
+		return api_printf(call, T_REC_FULL, MEDIA_REC_MAX);
 	if (err == ENOMEM)
 		return err;
 	if (err)
@@ -656,16 +656,14 @@ static int sub_record(struct api_call *call, struct conference *conf, int argc, 
 static int sub_norecord(struct api_call *call, struct conference *conf, int argc,
 			char **argv)
 {
-	bool all, match;
-	unsigned n = 0;
+	bool all;
+	unsigned n;
 
 	if (argc <= 2)
 		return SUB_USAGE;
 	all = !strcasecmp(argv[2], "all");
-	match = conf->rec_path && (all || !strcmp(conf->rec_path, argv[2]));
-	if (match && conf_norecord(conf))
-		n = 1;
-	if (!match && !all)
+	n = conf_norecord(conf, all ? NULL : argv[2]);
+	if (!n && !all)
 		api_printf(call, T_REC_NONE, argv[2]);
 	return api_printf(call, "+OK Stopped recording %u file%s\n", n, n == 1 ? "" : "s");
 }
@@ -680,10 +678,8 @@ static int sub_pauserec(struct api_call *call, struct conference *conf, int argc
 	if (argc <= 2)
 		return SUB_USAGE;
 	api_printf(call, "+OK %s recording file %s\n", pause ? "Pause" : "Resume", argv[2]);
-	if (!conf->rec_path || (strcasecmp(argv[2], "all") && strcmp(conf->rec_path, argv[2])) ||
-	    media_record_pause(conf->room, pause))
+	if (!conf_record_pause(conf, argv[2], pause))
 		return api_printf(call, T_REC_NONE, argv[2]);
-	conf->rec_paused = pause;
 	if (conf_suppressed(conf, "record") ||
 	    conf_event(conf, NULL, pause ? "pause-recording" : "resume-recording", &ev))
 		return 0;
@@ -697,11 +693,19 @@ static int sub_pauserec(struct api_call *call, struct conference *conf, int argc
 static int sub_chkrecord(struct api_call *call, struct conference *conf, int argc,
 			 char **argv)
 {
+	struct le *le;
+	int err = 0;
+
 	(void)argc;
 	(void)argv;
-	if (!conf->rec_path)
+	if (list_isempty(&conf->recs))
 		return api_printf(call, T_REC_NOTREC);
-	return api_printf(call, "+OK Record file %s\n", conf->rec_path);
+	for (le = list_head(&conf->recs); le && !err; le = le->next) {
+		const struct conf_rec *r = le->data;
+
+		err = api_printf(call, "+OK Record file %s\n", r->path);
+	}
+	return err;
 }
 
 /*

@@ -49,6 +49,15 @@ struct conf_param {
 	char *name, *value;
 };
 
+/* One file the room records to (of at most MEDIA_REC_MAX); unlinks itself when freed. */
+struct conf_rec {
+	struct le le;
+	struct conference *conf;
+	char *path;
+	bool paused;
+	uint64_t started_us;
+};
+
 /* One loaded conference.conf; a reload replaces it, rooms keep theirs (refs). */
 struct conf_cfg {
 	struct list profiles;
@@ -106,9 +115,7 @@ struct conference {
 	struct list files;                  /* queued room playback */
 	bool playing;
 	uint64_t play_started_us;
-	char *rec_path;                     /* the recording, if any */
-	bool rec_paused;
-	uint64_t rec_started_us;
+	struct list recs;                   /* struct conf_rec, oldest first */
 	unsigned pending_outcalls;
 	unsigned pending_joins;             /* callers at the pin prompt */
 };
@@ -174,10 +181,16 @@ int  conf_play(struct conference *conf, const char *file, bool async);
 int  conf_say(struct conference *conf, const char *text);
 int  conf_member_say(struct conf_member *m, const char *text);
 unsigned conf_stop(struct conference *conf);
+/*
+ * Record the room to one more file (start-recording). EALREADY: that path
+ * records already, EBUSY: MEDIA_REC_MAX files record, else media_record's.
+ */
 int  conf_record(struct conference *conf, const char *path);
-bool conf_norecord(struct conference *conf);
-/* Pause or resume the recording (pause-recording / resume-recording); ENOENT: none. */
-int  conf_record_pause(struct conference *conf, bool pause);
+/* Stop recording `path`, NULL: every file (stop-recording each). How many stopped. */
+unsigned conf_norecord(struct conference *conf, const char *path);
+/* Pause or resume `path` ("all": every file), no event; how many it acted on. */
+unsigned conf_record_pause(struct conference *conf, const char *path, bool pause);
+struct conf_rec *conf_rec_find(const struct conference *conf, const char *path);
 
 /* Conference variables. */
 const char *conf_var(const struct conference *conf, const char *name);

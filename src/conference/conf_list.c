@@ -23,6 +23,11 @@ struct room_flags {
 	bool bridge_to, dynamic, exit_sound, enter_sound, recording;
 };
 
+static const struct conf_rec *rec_of(const struct le *le)
+{
+	return le->data;
+}
+
 static void flags_of(const struct conference *conf, struct room_flags *f)
 {
 	struct le *le;
@@ -35,7 +40,7 @@ static void flags_of(const struct conference *conf, struct room_flags *f)
 	f->dynamic = conf->dynamic;
 	f->exit_sound = conf->exit_sound_on;
 	f->enter_sound = conf->enter_sound_on;
-	f->recording = conf->rec_path != NULL;
+	f->recording = !list_isempty(&conf->recs);
 	/*
 	 * FreeSWITCH sets CFLAG_ENFORCE_MIN once the room reached its minimum (1
 	 * member unless mintwo) and CFLAG_ANSWERED once an answered caller joined;
@@ -264,17 +269,17 @@ static void xml_member(struct xw *w, struct conference *conf, struct conf_member
 	w->err |= api_printf(w->call, "      </member>\n");
 }
 
-/* FreeSWITCH's recorder is a member without a channel; ours is the room's. */
-static void xml_recorder(struct xw *w, const struct conference *conf)
+/* FreeSWITCH's recorder is a member without a channel; ours are the room's. */
+static void xml_recorder(struct xw *w, const struct conf_rec *r)
 {
 	w->err |= api_printf(w->call, "      <member type=\"recording_node\">\n"
-			     "        <record_path%s>", conf->rec_paused ?
+			     "        <record_path%s>", r->paused ?
 			     " status=\"paused\"" : "");
-	xml_escaped(w, conf->rec_path, false);
+	xml_escaped(w, r->path, false);
 	w->err |= api_printf(w->call, "</record_path>\n"
 			     "        <join_time type=\"UNIX-epoch\">%llu</join_time>\n"
 			     "      </member>\n",
-			     (unsigned long long)(conf->rec_started_us / 1000000u));
+			     (unsigned long long)(r->started_us / 1000000u));
 }
 
 static void xml_conf_open(struct xw *w, const struct conference *conf)
@@ -313,8 +318,7 @@ static void xml_conf_open(struct xw *w, const struct conference *conf)
 
 static void xml_conf(struct xw *w, struct conference *conf)
 {
-	bool rec = conf->rec_path != NULL;
-	struct le *le;
+	struct le *rle = list_tail(&conf->recs), *le;
 
 	xml_conf_open(w, conf);
 	w->err |= api_printf(w->call, "    <variables>%s",
@@ -330,21 +334,20 @@ static void xml_conf(struct xw *w, struct conference *conf)
 	w->err |= api_printf(w->call, "%s</variables>\n",
 			     list_isempty(&conf->vars) ? "" : "    ");
 	w->err |= api_printf(w->call, "    <members>%s",
-			     list_isempty(&conf->members) && !rec ? "" : "\n");
+			     list_isempty(&conf->members) && !rle ? "" : "\n");
+	/* Newest first, recorders among members by when they joined. */
 	for (le = list_tail(&conf->members); le; le = le->prev) {
 		struct conf_member *m = le->data;
 
-		if (rec && conf->rec_started_us >= m->join_us) {
-			xml_recorder(w, conf);
-			rec = false;
-		}
+		for (; rle && rec_of(rle)->started_us >= m->join_us; rle = rle->prev)
+			xml_recorder(w, rec_of(rle));
 		if (m->ch)
 			xml_member(w, conf, m);
 	}
-	if (rec)
-		xml_recorder(w, conf);
+	for (; rle; rle = rle->prev)
+		xml_recorder(w, rec_of(rle));
 	w->err |= api_printf(w->call, "%s</members>\n", list_isempty(&conf->members) &&
-			     !conf->rec_path ? "" : "    ");
+			     list_isempty(&conf->recs) ? "" : "    ");
 	w->err |= api_printf(w->call, "  </conference>\n");
 }
 
@@ -516,14 +519,14 @@ static void json_member(struct jw *w, struct conference *conf, struct conf_membe
 	jw_close(w);
 }
 
-static void json_recorder(struct jw *w, const struct conference *conf)
+static void json_recorder(struct jw *w, const struct conf_rec *r)
 {
 	jw_open(w, NULL, true);
 	jw_str(w, "type", "recording_node");
-	jw_str(w, "record_path", conf->rec_path);
-	if (conf->rec_paused)
+	jw_str(w, "record_path", r->path);
+	if (r->paused)
 		jw_str(w, "status", "paused");
-	jw_num(w, "join_time", (long long)(conf->rec_started_us / 1000000u));
+	jw_num(w, "join_time", (long long)(r->started_us / 1000000u));
 	jw_close(w);
 }
 
@@ -551,8 +554,7 @@ static void json_conf_flags(struct jw *w, const struct conference *conf)
 
 static void json_conf(struct jw *w, struct conference *conf)
 {
-	bool rec = conf->rec_path != NULL;
-	struct le *le;
+	struct le *rle = list_tail(&conf->recs), *le;
 
 	jw_open(w, NULL, true);
 	jw_str(w, "conference_name", conf->name);
@@ -579,15 +581,13 @@ static void json_conf(struct jw *w, struct conference *conf)
 	for (le = list_tail(&conf->members); le; le = le->prev) {
 		struct conf_member *m = le->data;
 
-		if (rec && conf->rec_started_us >= m->join_us) {
-			json_recorder(w, conf);
-			rec = false;
-		}
+		for (; rle && rec_of(rle)->started_us >= m->join_us; rle = rle->prev)
+			json_recorder(w, rec_of(rle));
 		if (m->ch)
 			json_member(w, conf, m);
 	}
-	if (rec)
-		json_recorder(w, conf);
+	for (; rle; rle = rle->prev)
+		json_recorder(w, rec_of(rle));
 	jw_close(w);
 	jw_close(w);
 }

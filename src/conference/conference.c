@@ -448,42 +448,79 @@ unsigned conf_stop(struct conference *conf)
 
 /* ---- recording ------------------------------------------------------------------- */
 
-static void stop_recording_event(struct conference *conf, uint64_t samples, int err)
+static void rec_destructor(void *data)
 {
-	struct event *ev;
+	struct conf_rec *r = data;
 
-	if (conf_event(conf, NULL, "stop-recording", &ev))
-		return;
-	event_add_header(ev, "Path", conf->rec_path);
-	event_add_header(ev, "Other-Recordings", "false");
-	event_add_headerf(ev, "Samples-Out", "%llu", (unsigned long long)samples);
-	event_add_headerf(ev, "Samplerate", "%u", conf->rate);
-	event_add_headerf(ev, "Milliseconds-Elapsed", "%llu",
-			  (unsigned long long)((conf_now_us() - conf->rec_started_us) / 1000));
-	if (err)
-		event_add_header(ev, "Error", "File could not be written");
-	bus_fire(ev);
+	list_unlink(&r->le);
+	mem_deref(r->path);
 }
 
+struct conf_rec *conf_rec_find(const struct conference *conf, const char *path)
+{
+	struct le *le;
+
+	for (le = list_head(&conf->recs); le; le = le->next) {
+		struct conf_rec *r = le->data;
+
+		if (!strcmp(r->path, path))
+			return r;
+	}
+	return NULL;
+}
+
+/* The recording has ended: out of the list, stop-recording, freed. */
+static void rec_ended(struct conf_rec *r, uint64_t samples, int err)
+{
+	struct conference *conf = r->conf;
+	struct event *ev;
+
+	list_unlink(&r->le);
+	if (!conf_event(conf, NULL, "stop-recording", &ev)) {
+		event_add_header(ev, "Path", r->path);
+		/* FreeSWITCH: whether others still record, counted after this one left. */
+		event_add_header(ev, "Other-Recordings", list_isempty(&conf->recs) ?
+				 "false" : "true");
+		event_add_headerf(ev, "Samples-Out", "%llu", (unsigned long long)samples);
+		event_add_headerf(ev, "Samplerate", "%u", conf->rate);
+		event_add_headerf(ev, "Milliseconds-Elapsed", "%llu",
+				  (unsigned long long)((conf_now_us() - r->started_us) / 1000));
+		if (err)
+			event_add_header(ev, "Error", "File could not be written");
+		bus_fire(ev);
+	}
+	mem_deref(r);
+}
+
+/* media: this file ended by itself (disk full, unwritable); the others go on. */
 static void record_done(int err, uint64_t samples, void *arg)
 {
-	struct conference *conf = arg;
+	struct conf_rec *r = arg;
 
 	if (err)
-		log_err("conference %s: recording %s stopped: %s\n", conf->name,
-			conf->rec_path, strerror(err));
-	stop_recording_event(conf, samples, err);
-	conf->rec_path = mem_deref(conf->rec_path);
+		log_err("conference %s: recording %s stopped: %s\n", r->conf->name,
+			r->path, strerror(err));
+	rec_ended(r, samples, err);
 }
 
 int conf_record(struct conference *conf, const char *path)
 {
+	struct conf_rec *r;
 	struct event *ev;
 	int err;
 
-	if (conf->rec_path)
+	if (conf_rec_find(conf, path))
 		return EALREADY;
-	err = media_record(conf->room, path, 0, record_done, conf);
+	if (list_count(&conf->recs) >= MEDIA_REC_MAX)
+		return EBUSY;
+	r = mem_zalloc(sizeof(*r), rec_destructor);
+	if (!r)
+		return ENOMEM;
+	r->conf = conf;
+	err = str_dup(&r->path, path);
+	if (err)
+		goto out;
+	err = media_record_add(conf->room, path, 0, record_done, r);
 	if (!conf_suppressed(conf, "record") && !conf_event(conf, NULL, "start-recording", &ev)) {
 		event_add_header(ev, "Path", path);
 		if (err)
@@ -493,42 +530,51 @@ int conf_record(struct conference *conf, const char *path)
 	if (err) {
 		log_err("conference %s: cannot record to %s: %s\n", conf->name, path,
 			strerror(err));
-		return err;
+		goto out;
 	}
-	conf->rec_started_us = conf_now_us();
-	return str_dup(&conf->rec_path, path);
-}
-
-int conf_record_pause(struct conference *conf, bool pause)
-{
-	struct event *ev;
-	int err;
-
-	if (!conf->rec_path)
-		return ENOENT;
-	err = media_record_pause(conf->room, pause);
-	if (err)
-		return err;
-	conf->rec_paused = pause;
-	if (!conf_suppressed(conf, "record") &&
-	    !conf_event(conf, NULL, pause ? "pause-recording" : "resume-recording", &ev)) {
-		event_add_header(ev, "Path", conf->rec_path);
-		event_add_header(ev, "Other-Recordings", "false");
-		bus_fire(ev);
-	}
+	r->started_us = conf_now_us();
+	list_append(&conf->recs, &r->le, r);
 	return 0;
+ out:
+	mem_deref(r);
+	return err;
 }
 
-bool conf_norecord(struct conference *conf)
+unsigned conf_record_pause(struct conference *conf, const char *path, bool pause)
 {
-	uint64_t samples;
+	bool all = !strcasecmp(path, "all");
+	unsigned n = 0;
+	struct le *le;
 
-	if (!conf->rec_path)
-		return false;
-	samples = media_record_stop(conf->room);
-	stop_recording_event(conf, samples, 0);
-	conf->rec_path = mem_deref(conf->rec_path);
-	return true;
+	for (le = list_head(&conf->recs); le; le = le->next) {
+		struct conf_rec *r = le->data;
+
+		if ((all || !strcmp(r->path, path)) &&
+		    !media_record_pause_file(conf->room, r->path, pause)) {
+			r->paused = pause;
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned conf_norecord(struct conference *conf, const char *path)
+{
+	struct le *le = list_head(&conf->recs);
+	unsigned n = 0;
+
+	while (le) {
+		struct conf_rec *r = le->data;
+		uint64_t samples = 0;
+
+		le = le->next;
+		if (path && strcmp(r->path, path))
+			continue;
+		(void)media_record_stop_file(conf->room, r->path, &samples);
+		rec_ended(r, samples, 0);
+		n++;
+	}
+	return n;
 }
 
 /* ---- rooms ---------------------------------------------------------------------- */
@@ -540,6 +586,7 @@ static void conf_destructor(void *data)
 	list_flush(&conf->files);
 	list_flush(&conf->vars);
 	mem_deref(conf->room);
+	list_flush(&conf->recs);          /* after the room: no handler runs now */
 	mem_deref(conf->name);
 	mem_deref(conf->prof_name);
 	mem_deref(conf->prof);
@@ -551,7 +598,6 @@ static void conf_destructor(void *data)
 	mem_deref(conf->cid_name);
 	mem_deref(conf->cid_num);
 	mem_deref(conf->sound_prefix);
-	mem_deref(conf->rec_path);
 }
 
 static int dup_opt(char **dst, const char *v)
@@ -661,7 +707,7 @@ void conf_destroy(struct conference *conf)
 			conf_member_del(m, "conference ended");
 		mem_deref(m);
 	}
-	conf_norecord(conf);
+	(void)conf_norecord(conf, NULL);
 	conf_stop(conf);
 	conf_event_simple(conf, NULL, "conference-destroy", NULL);
 	log_info("conference %s destroyed\n", conf->name);
@@ -802,8 +848,9 @@ static void member_set_vars(struct conf_member *m)
 	channel_var_set(m->ch, "conference_ghost", tf(m->ghost));
 	channel_var_set(m->ch, "conference_uuid", conf->uuid);
 	channel_var_set(m->ch, "conference_name", conf->name);
-	if (conf->rec_path)
-		channel_var_set(m->ch, "conference_recording", conf->rec_path);
+	if (!list_isempty(&conf->recs))
+		channel_var_set(m->ch, "conference_recording",
+				((struct conf_rec *)list_ledata(list_head(&conf->recs)))->path);
 }
 
 int conf_member_add(struct conference *conf, struct conf_member *m)

@@ -183,6 +183,29 @@ function act(action, extra = {}, room = ROOM) {
 		Object.entries(extra).every(([k, v]) => e[k] === String(v));
 }
 
+/* A recording's WAV once its header is whole (the file closes after the event). */
+async function completeWav(file) {
+	let wav;
+	await until(`${file} is complete`, () => {
+		try {
+			wav = readWav(file);
+			return { ok: true };
+		} catch (e) {
+			return { ok: false, info: e.message };
+		}
+	}, 5000);
+	return wav;
+}
+
+/* Both members' tones (A 1000 Hz, B 1400 Hz) in the last second of a room recording. */
+function assertRoomTones(wav, what, rate = RATE) {
+	const tail = wav.samples.slice(-rate);
+	const pn = goertzel(tail, NOISE, rate) || 1;
+	assert.ok(goertzel(tail, 1000, rate) > 100 * pn, `A's 1000 Hz is in ${what}`);
+	assert.ok(goertzel(tail, 1400, rate) > 100 * pn, `B's 1400 Hz is in ${what}`);
+	assert.ok(rms(tail) > 1000, `${what} is at a useful level (${rms(tail)})`);
+}
+
 async function closeClient(c) {
 	if (!c.closed) {
 		c.write('exit\n\n');
@@ -679,24 +702,96 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 					{ from: mark, what: 'stop-recording' });
 				assert.ok(Number(sp['Milliseconds-Elapsed']) >= 1400,
 					`Milliseconds-Elapsed ${sp['Milliseconds-Elapsed']}`);
-				let wav;
-				await until('the WAV is complete', () => {
-					try {
-						wav = readWav(file);
-						return { ok: true };
-					} catch (e) {
-						return { ok: false, info: e.message };
-					}
-				}, 5000);
+				assert.equal(sp['Other-Recordings'], 'false');
+				const wav = await completeWav(file);
 				assert.deepEqual(wav.fmt, { format: 1, channels: 1, rate: 8000, bits: 16 });
 				assert.ok(wav.samples.length >= 1.2 * RATE && wav.samples.length <= 4 * RATE,
 					`about 1.6 s (${wav.samples.length / RATE} s)`);
-				const tail = wav.samples.slice(-RATE);
-				const pn = goertzel(tail, NOISE) || 1;
-				assert.ok(goertzel(tail, 1000) > 100 * pn, 'A\'s 1000 Hz is in the recording');
-				assert.ok(goertzel(tail, 1400) > 100 * pn, 'B\'s 1400 Hz is in the recording');
-				assert.ok(rms(tail) > 1000, `at a useful level (${rms(tail)})`);
+				assertRoomTones(wav, 'the recording');
 			});
+
+		await sub('record to two files at once: check lists both, the same path twice is '
+			+ 'refused, a failing third and a stopped first leave the second going', T,
+		async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			const f1 = path.join(server.dir, 'conf-rec-1.wav');
+			const f2 = path.join(server.dir, 'conf-rec-2.wav');
+			const size = (f) => fs.statSync(f).size;
+			let mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} record ${f1}`), `+OK Record file ${f1}\n`);
+			assert.equal(await api(`conference ${ROOM} record ${f2}`), `+OK Record file ${f2}\n`);
+			await ev.wait(act('start-recording', { Path: f1 }), { from: mark, what: 'start 1' });
+			await ev.wait(act('start-recording', { Path: f2 }), { from: mark, what: 'start 2' });
+			assert.equal(await api(`conference ${ROOM} record ${f1}`),
+				`-ERR file [${f1}] is already being used for recording.\n`);
+			const both = `+OK Record file ${f1}\n+OK Record file ${f2}\n`;
+			assert.equal(await api(`conference ${ROOM} recording check`), both);
+			/* /dev/full fails (at the open or a write): that recording alone stops. */
+			mark = ev.mark();
+			const full = await api(`conference ${ROOM} record /dev/full`);
+			if (full.startsWith('+OK')) {
+				const sp = await ev.wait(act('stop-recording', { Path: '/dev/full' }),
+					{ from: mark, ms: 15000, what: 'stop-recording after the write error' });
+				assert.ok(sp.Error, 'stop-recording says it failed');
+				assert.equal(sp['Other-Recordings'], 'true');
+			} else {
+				assert.ok(full.startsWith('-ERR Cannot record to /dev/full: '), full);
+			}
+			assert.equal(await api(`conference ${ROOM} chkrecord`), both);
+			/* Eight at once, a ninth refused; the six extra ones stop one by one. */
+			const extra = [3, 4, 5, 6, 7, 8].map((i) => path.join(server.dir, `conf-rec-${i}.wav`));
+			for (const f of extra)
+				assert.equal(await api(`conference ${ROOM} record ${f}`), `+OK Record file ${f}\n`);
+			assert.equal(await api(`conference ${ROOM} record ${server.dir}/conf-rec-9.wav`),
+				'-ERR Conference is already being recorded to 8 files.\n');
+			for (const f of extra)
+				assert.equal(await api(`conference ${ROOM} norecord ${f}`),
+					'+OK Stopped recording 1 file\n');
+			assert.equal(await api(`conference ${ROOM} chkrecord`), both);
+			await h.sleep(1000);
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} norecord ${f1}`),
+				'+OK Stopped recording 1 file\n');
+			const s1 = await ev.wait(act('stop-recording', { Path: f1 }),
+				{ from: mark, what: 'stop-recording of the first' });
+			assert.equal(s1['Other-Recordings'], 'true');
+			assert.equal(ev.all(act('stop-recording', { Path: f2 }), mark).length, 0,
+				'the second did not stop');
+			assert.equal(await api(`conference ${ROOM} recording check`),
+				`+OK Record file ${f2}\n`);
+			const w1 = await completeWav(f1);
+			assertRoomTones(w1, 'the first file');
+			const at = size(f2);
+			await until('the second WAV keeps growing', () => ({
+				ok: size(f2) >= at + RATE, info: `${size(f2) - at} bytes more` }), 10000);
+			/* Paused, the second stops growing (the drain writes what was queued). */
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} pause ${f2}`),
+				`+OK Pause recording file ${f2}\n`);
+			await ev.wait(act('pause-recording', { Path: f2 }), { from: mark, what: 'pause' });
+			await h.sleep(500);
+			const paused = size(f2);
+			await h.sleep(1000);
+			assert.ok(size(f2) - paused < RATE / 4, `paused: ${size(f2) - paused} bytes more`);
+			assert.equal(await api(`conference ${ROOM} resume ${f2}`),
+				`+OK Resume recording file ${f2}\n`);
+			await until('the second WAV grows again', () => ({
+				ok: size(f2) >= paused + RATE, info: `${size(f2) - paused} bytes more` }), 10000);
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} norecord all`),
+				'+OK Stopped recording 1 file\n');
+			const s2 = await ev.wait(act('stop-recording', { Path: f2 }),
+				{ from: mark, what: 'stop-recording of the second' });
+			assert.equal(s2['Other-Recordings'], 'false');
+			const w2 = await completeWav(f2);
+			assert.ok(w2.samples.length >= w1.samples.length + RATE / 2,
+				`the second is longer (${w2.samples.length} vs ${w1.samples.length} samples)`);
+			assertRoomTones(w2, 'the second file');
+			assert.equal(await api(`conference ${ROOM} norecord all`),
+				'+OK Stopped recording 0 files\n');
+			assert.equal(await api(`conference ${ROOM} chkrecord`),
+				'-ERR Conference is not being recorded.\n');
+		});
 
 		await sub('record to an unwritable path and to a full disk: an error, the room goes on',
 			T, async () => {
