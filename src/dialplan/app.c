@@ -36,7 +36,24 @@ struct app_exec {
 };
 
 static struct list apps;
-static struct list running;      /* executions waiting to finish */
+/*
+ * Executions waiting to finish, by channel: app_break() runs on every
+ * routing, and a walk of all of them made call setup cost grow with the
+ * number of parked calls.
+ */
+static struct hash *running;
+
+static uint32_t ch_key(const struct channel *ch)
+{
+	return hash_joaat((const uint8_t *)&ch, sizeof(ch));
+}
+
+static bool running_cmp(struct le *le, void *arg)
+{
+	const struct app_exec *x = le->data;
+
+	return x->ch == arg;
+}
 
 static const struct app *find(const char *name)
 {
@@ -75,6 +92,8 @@ int app_exists(const char *name)
 int app_init(void)
 {
 	list_init(&apps);
+	if (!running && hash_alloc(&running, 1024))
+		return ENOMEM;
 	return apps_basic_init() || apps_media_init() || apps_speech_init() ||
 	       apps_ivr_init() || apps_meta_init() ? EINVAL : 0;
 }
@@ -83,6 +102,9 @@ void app_close(void)
 {
 	apps_meta_close();
 	list_flush(&apps);
+	/* Executions still waiting keep their element; unlinking it is then a no-op. */
+	hash_clear(running);
+	running = mem_deref(running);
 }
 
 static void exec_destructor(void *data)
@@ -192,7 +214,7 @@ int app_execute(struct channel *ch, const char *name, const char *args,
 	err = a->h(ch, x->args, x);
 	if (err == EINPROGRESS && !x->finished && channel_up(ch) &&
 	    !channel_watch(&x->watch, ch, exec_watch, x)) {
-		list_append(&running, &x->le, x);
+		hash_append(running, ch_key(ch), &x->le, x);
 		mem_deref(x);
 		return EINPROGRESS;
 	}
@@ -210,20 +232,16 @@ int app_execute(struct channel *ch, const char *name, const char *args,
 
 void app_break(struct channel *ch)
 {
-	struct le *le = running.head;
+	struct le *le;
 
-	while (le) {
+	/* The cancel hook may finish other executions: look up afresh each time. */
+	while ((le = hash_lookup(running, ch_key(ch), running_cmp, ch))) {
 		struct app_exec *x = le->data;
 
-		le = le->next;
-		if (x->ch != ch)
-			continue;
-		/* The cancel hook may finish other executions; hold the next one. */
 		mem_ref(x);
 		if (x->cancel)
 			x->cancel(x->cancel_data);
 		complete(x, ECANCELED, NULL);
-		le = running.head;
 		mem_deref(x);
 	}
 }

@@ -17,6 +17,16 @@
 #include "sip/sip_int.h"
 
 #define SWEEP_MS 1000
+/*
+ * Bucket counts of libre's transaction and session tables (powers of two).
+ * Over UDP every answered INVITE and every BYE keeps its server transaction
+ * for 64*T1 (32 s): at 500 calls/s that is 32000 of them, so a small table
+ * turns each request's lookup into a walk of a long bucket.
+ */
+#define SIP_CTRANS_BUCKETS 4096
+#define SIP_STRANS_BUCKETS 16384
+#define SIP_TCP_BUCKETS    256
+#define SIP_SESS_BUCKETS   4096
 
 /* The methods we answer, for Allow headers (RFC 3261 20.5). */
 #define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
@@ -193,7 +203,8 @@ static int profile_start(struct sipep_profile *p, char *err, size_t errsz)
 
 	rc = sa_set_str(&laddr, p->cfg.sip_ip, p->cfg.sip_port);
 	if (!rc)
-		rc = sip_alloc(&p->sip, E.dnsc, 32, 32, 32, p->cfg.user_agent, NULL, p);
+		rc = sip_alloc(&p->sip, E.dnsc, SIP_CTRANS_BUCKETS, SIP_STRANS_BUCKETS,
+			       SIP_TCP_BUCKETS, p->cfg.user_agent, NULL, p);
 	if (!rc && (rc = sip_transp_add(p->sip, SIP_TRANSP_UDP, &laddr)))
 		snprintf(err, errsz, "sofia profile '%s': cannot bind UDP %s:%u: %s",
 			 p->cfg.name, p->cfg.sip_ip, p->cfg.sip_port, strerror(rc));
@@ -202,7 +213,7 @@ static int profile_start(struct sipep_profile *p, char *err, size_t errsz)
 			 p->cfg.name, p->cfg.sip_ip, p->cfg.sip_port, strerror(rc));
 	/* The session layer listens first: in-dialog requests and new INVITEs. */
 	if (!rc)
-		rc = sipsess_listen(&p->sock, p->sip, 64, invite_h, p);
+		rc = sipsess_listen(&p->sock, p->sip, SIP_SESS_BUCKETS, invite_h, p);
 	if (!rc)
 		rc = sip_listen(&p->lsnr, p->sip, true, request_h, p);
 	if (rc) {

@@ -294,6 +294,43 @@ static void test_transfer(void)
 	mem_deref(ch);
 }
 
+/*
+ * Waiting executions are found by channel: a transfer breaks the park of the
+ * channel it moves and of no other, however many calls are parked.
+ */
+static void test_break_among_many(void)
+{
+	enum { N = 40 };
+	struct channel *chs[N];
+	int i;
+
+	for (i = 0; i < N; i++) {
+		chs[i] = call("4003", "1000");
+		CHECK(chs[i] && channel_state(chs[i]) == CS_PARK);
+	}
+	channel_transfer(chs[N / 2], "5000", "XML", "other");
+	settle_ch(chs[N / 2]);
+	CHECK_STR(channel_var(chs[N / 2], "landed"), "yes");
+	CHECK_INT(channel_cause(chs[N / 2]), CAUSE_USER_BUSY);
+	for (i = 0; i < N; i++) {
+		if (i == N / 2)
+			continue;
+		CHECK(channel_up(chs[i]));
+		CHECK_INT(channel_state(chs[i]), CS_PARK);
+		CHECK(channel_var(chs[i], "landed") == NULL);
+	}
+	/* Each hangup completes its own park only. */
+	for (i = 0; i < N; i++) {
+		if (i != N / 2)
+			channel_hangup(chs[i], CAUSE_NORMAL_CLEARING);
+		if (i + 1 < N && i + 1 != N / 2)
+			CHECK(channel_up(chs[i + 1]));
+	}
+	settle();
+	for (i = 0; i < N; i++)
+		mem_deref(chs[i]);
+}
+
 static void test_execute_extension(void)
 {
 	struct channel *ch = call("4001", "1000");
@@ -463,6 +500,7 @@ int main(void)
 	test_wrapped_context(dialplan_current());
 	test_route_basic();
 	test_transfer();
+	test_break_among_many();
 	test_execute_extension();
 	test_flow_apps();
 	test_async();
