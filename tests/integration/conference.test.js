@@ -1917,15 +1917,7 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				const sp = await ev.wait(act('stop-recording', { Path: file }, W),
 					{ from: mark, what: 'stop-recording' });
 				assert.equal(sp.Samplerate, '16000');
-				let wav;
-				await until('the WAV is complete', () => {
-					try {
-						wav = readWav(file);
-						return { ok: true };
-					} catch (e) {
-						return { ok: false, info: e.message };
-					}
-				}, 5000);
+				const wav = await completeWav(file);
 				assert.deepEqual(wav.fmt, { format: 1, channels: 1, rate: 16000, bits: 16 });
 				assert.equal(String(wav.samples.length), sp['Samples-Out']);
 				const tail = wav.samples.slice(-16000);
