@@ -58,17 +58,24 @@ function heard(phone) {
 	return dominant(s, [1000, 1400]);
 }
 
-/* Each phone sends its tone; each must hear the other's, not its own. */
+/*
+ * Each phone sends its tone; each must come to hear the other's, not its own.
+ * Polled: right after a move the room may still be settling on a loaded machine.
+ */
 async function hearEachOther(a, b, what) {
 	a.startTone(1000);
 	b.startTone(1400);
-	await h.sleep(1500);
-	const atB = heard(b), atA = heard(a);
-	a.stopTone();
-	b.stopTone();
-	assert.equal(atB.freq, 1000, `${what}: B hears A`);
-	assert.equal(atA.freq, 1400, `${what}: A hears B`);
-	assert.ok(atA.ratio > 10 && atB.ratio > 10, `${what}: clearly (${atA.ratio}, ${atB.ratio})`);
+	try {
+		await h.sleep(1500);
+		await until(`${what}: each hears the other clearly, not itself`, () => {
+			const atB = heard(b), atA = heard(a);
+			return { ok: atB.freq === 1000 && atA.freq === 1400 && atA.ratio > 10 &&
+				atB.ratio > 10, info: JSON.stringify({ atA, atB }) };
+		}, 6000);
+	} finally {
+		a.stopTone();
+		b.stopTone();
+	}
 }
 
 /* Polls until `phone` has received exactly these RFC 4733 digits. */
