@@ -121,6 +121,14 @@ const DIALPLAN = `<include>
 </include>
 `;
 
+/* The loud packets a phone got, checked to be about 2 s worth, and their samples. */
+function twoSecondsOfTone(phone) {
+	const heard = frames(phone).filter((f) => f.rms > 2000);
+	assert.ok(heard.length >= 90 && heard.length <= 106,
+		`about 100 packets of tone, got ${heard.length}`);
+	return { heard, all: [].concat(...heard.map((f) => f.s)) };
+}
+
 test('media applications', { skip: !sipp.available() && 'sipp not installed', timeout: 240000 },
 	async (t) => {
 		const server = await h.startServer({
@@ -149,10 +157,7 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 				const r = await uac.done;
 				phone.close();
 				assert.equal(r.code, 0, r.err + r.out);
-				const heard = frames(phone).filter((f) => f.rms > 2000);
-				assert.ok(heard.length >= 90 && heard.length <= 106,
-					`about 100 packets of tone, got ${heard.length}`);
-				const all = [].concat(...heard.map((f) => f.s));
+				const { heard, all } = twoSecondsOfTone(phone);
 				const d = dominant(all, FREQS);
 				assert.equal(d.freq, 1000);
 				assert.ok(d.ratio > 100, `pure 1000 Hz (ratio ${d.ratio})`);
@@ -167,10 +172,7 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 				const r = await uac.done;
 				phone.close();
 				assert.equal(r.code, 0, r.err + r.out);
-				const heard = frames(phone).filter((f) => f.rms > 2000);
-				assert.ok(heard.length >= 90 && heard.length <= 106,
-					`about 100 packets of tone, got ${heard.length}`);
-				const all = [].concat(...heard.map((f) => f.s));
+				const { all } = twoSecondsOfTone(phone);
 				const off = goertzel(all, 1000);
 				assert.ok(goertzel(all, 440) > 50 * off && goertzel(all, 480) > 50 * off,
 					'both frequencies of the ring');
