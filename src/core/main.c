@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/status.h"
+#include "core/timer.h"
 #include "core/uuid.h"
 #include "core/vars.h"
 #include "dialplan/app.h"
@@ -358,6 +359,12 @@ int main(int argc, char **argv)
 	rc = libre_init();
 	if (rc) {
 		fprintf(stderr, "confabd: libre_init failed: %s\n", strerror(rc));
+		return 1;
+	}
+	if (timer_init()) {
+		fprintf(stderr, "confabd: libre's timer functions are not the ones in "
+			"src/core/timer.c (is libre linked statically?)\n");
+		libre_close();
 		return 1;
 	}
 	raise_fd_limit();
