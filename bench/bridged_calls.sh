@@ -140,6 +140,10 @@ run_size() {
 	fi
 	pair_pid=$!
 	pids+=("$pair_pid")
+	for _ in $(seq 100); do
+		[ -n "$ECHO" ] || grep -q subscribed "$dir/pair.err" 2>/dev/null && break
+		sleep 0.1
+	done
 	t0=$(bench_now)
 	(cd "$dir" && exec timeout $((hold_ms / 1000 + setup_s + 120)) sipp "127.0.0.1:$SIP_PORT" \
 		-sf "$dir/uac.xml" -s "$dest" -i 127.0.0.1 -p "$(bench_free_port)" \

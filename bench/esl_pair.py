@@ -73,6 +73,8 @@ def main():
         return 2
     sock.sendall(b"event plain CHANNEL_PARK\n\n")
     rd.wait()
+    # The caller starts placing calls only now, or the first parks go unseen.
+    print("esl_pair: subscribed", file=sys.stderr, flush=True)
     parked, bridged, failed = {}, 0, 0
     t0 = time.time()
     while bridged < pairs and time.time() < deadline:
