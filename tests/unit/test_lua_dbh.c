@@ -50,6 +50,8 @@ static lua_State *new_state(void)
 {
 	lua_State *L = luaL_newstate();
 
+	/* no run behind it: pgsql blocks, as where a run cannot wait */
+	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);
 	luaL_openlibs(L);
 	lua_newtable(L);
 	script_bind_dbh(L);
