@@ -4,7 +4,8 @@
  * server (fakepg.js): while a script waits for a slow query or a connection
  * that never answers, the event socket and other scripts go on; the script
  * then gets its rows, or an error after connect_timeout or when the server
- * closes the connection; every Dbh method over the waiting path; a script
+ * closes the connection; every Dbh method over the waiting path; a query
+ * where the run cannot wait blocks for connect_timeout at most; a script
  * still waiting at shutdown leaks nothing (the harness checks the sanitizers).
  */
 const { describe, test, before, after } = require('node:test');
@@ -38,6 +39,11 @@ const SCRIPTS = {
 		'local ok = dbh:query("drop", function() n = n + 1 end)\n' +
 		'stream:write(tostring(ok) .. "|" .. n .. "|" .. tostring(dbh:last_error()))\n',
 	'pg_forever.lua': OPEN + 'dbh:query("hang")\n',
+	'pg_block.lua': OPEN +
+		'local t0 = ms()\n' +
+		'local ok = coroutine.wrap(function() return dbh:query("hang") end)()\n' +
+		'stream:write(tostring(ok) .. "|" .. tostring(dbh:last_error()) .. "|" ..\n' +
+		'  tostring(dbh:connected()) .. "|" .. (ms() - t0))\n',
 	'pg_all.lua': OPEN +
 		'local r = {}\n' +
 		'local function add(...)\n' +
@@ -177,6 +183,14 @@ describe('Dbh on pgsql:// does not hold the server up', () => {
 			'true',                                    // a coroutine's query blocks instead
 			'true', 'false', 'false',                  // release
 		]);
+	});
+
+	test('where the run cannot wait, a query blocks for connect_timeout at most', T, async () => {
+		const [ok, err, connected, ms] = (await api(c, `lua pg_block.lua ${pg.port}`, 15000)).split('|');
+		assert.equal(ok, 'false');
+		assert.equal(err, 'timeout expired');
+		assert.equal(connected, 'false', 'the connection given up midway is closed');
+		assert.ok(Number(ms) >= 1500 && Number(ms) < 10000, `gave up after ${ms} ms`);
 	});
 
 	test('a script waiting on a query at shutdown', T, async () => {
