@@ -144,7 +144,10 @@ static int read_results(struct pg_op *op)
 	return 0;
 }
 
-/* Sends what is left of the query, reads what has come: the events to wait for, 0 when done. */
+/*
+ * Sends what is left of the query and reads what has come. Returns the
+ * events to wait for, 0 when done.
+ */
 static int query_step(struct pg_op *op)
 {
 	PGconn *conn = op->pg->conn;
