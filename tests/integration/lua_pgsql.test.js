@@ -5,8 +5,9 @@
  * that never answers, the event socket and other scripts go on; the script
  * then gets its rows, or an error after connect_timeout or when the server
  * closes the connection; every Dbh method over the waiting path; a query
- * where the run cannot wait blocks for connect_timeout at most; a script
- * still waiting at shutdown leaks nothing (the harness checks the sanitizers).
+ * where the run cannot wait blocks for connect_timeout at most; a session
+ * that hangs up meanwhile (its script still gets the rows); a script still
+ * waiting at shutdown leaks nothing (the harness checks the sanitizers).
  */
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -39,6 +40,11 @@ const SCRIPTS = {
 		'local ok = dbh:query("drop", function() n = n + 1 end)\n' +
 		'stream:write(tostring(ok) .. "|" .. n .. "|" .. tostring(dbh:last_error()))\n',
 	'pg_forever.lua': OPEN + 'dbh:query("hang")\n',
+	'pg_session.lua': OPEN +
+		'session:setVariable("pg_stage", "querying")\n' +
+		'local ok, rows = dbh:query_rows("sleep 2500 rows")\n' +
+		'freeswitch.setGlobalVariable("pg_session", tostring(ok) .. " " .. #rows .. " " ..\n' +
+		'  tostring(session:ready()))\n',
 	'pg_block.lua': OPEN +
 		'local t0 = ms()\n' +
 		'local ok = coroutine.wrap(function() return dbh:query("hang") end)()\n' +
@@ -79,6 +85,16 @@ describe('Dbh on pgsql:// does not hold the server up', () => {
 		pg.on('answer', (sql) => answered.push(sql));
 		server = await h.startServer({
 			edit: (conf) => {
+				const dp = path.join(conf, 'dialplan', 'default');
+				fs.mkdirSync(dp, { recursive: true });
+				fs.writeFileSync(path.join(dp, '90_lua_pgsql.xml'), `<include>
+  <extension name="t_lua_pgsql">
+    <condition field="destination_number" expression="^7450$">
+      <action application="lua" data="pg_session.lua ${pg.port}"/>
+    </condition>
+  </extension>
+</include>
+`);
 				const dir = path.join(conf, 'scripts');
 				fs.mkdirSync(dir, { recursive: true });
 				for (const [name, body] of Object.entries(SCRIPTS))
@@ -191,6 +207,26 @@ describe('Dbh on pgsql:// does not hold the server up', () => {
 		assert.equal(err, 'timeout expired');
 		assert.equal(connected, 'false', 'the connection given up midway is closed');
 		assert.ok(Number(ms) >= 1500 && Number(ms) < 10000, `gave up after ${ms} ms`);
+	});
+
+	test('the session hangs up while its script waits on a query', T, async () => {
+		const arrived = nextQuery('sleep 2500 rows');
+		await c2.cmd('bgapi originate loopback/7450 &park()');
+		await arrived;
+		const rows = JSON.parse(await api(c2, 'show channels as json')).rows || [];
+		const b = rows.find((r) => r.name === 'loopback/7450-b');
+		assert.ok(b, 'the leg running the script: ' + JSON.stringify(rows));
+		assert.equal(await api(c2, `uuid_kill ${b.uuid}`), '+OK\n');
+		for (let i = 0; i < 50 && /7450/.test(await api(c2, 'show channels')); i++)
+			await h.sleep(100);
+		assert.doesNotMatch(await api(c2, 'show channels'), /7450/, 'both legs are gone');
+		// an unset variable reads as -ERR no reply
+		let v = await api(c2, 'global_getvar pg_session');
+		for (let i = 0; i < 100 && v.startsWith('-ERR'); i++) {
+			await h.sleep(100);
+			v = await api(c2, 'global_getvar pg_session');
+		}
+		assert.equal(v, 'true 3 false', 'the rows came, the session is no longer ready');
 	});
 
 	test('a script waiting on a query at shutdown', T, async () => {
