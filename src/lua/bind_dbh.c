@@ -1,6 +1,6 @@
 /*
  * bind_dbh.c - freeswitch.Dbh: SQL from scripts, on SQLite files under db_dir
- * or on PostgreSQL through libpq (spec/lua.md section 8). Signalling thread.
+ * or on PostgreSQL (dbh_pgsql.c) (spec/lua.md section 8). Signalling thread.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,10 +12,9 @@
 #include <sys/stat.h>
 #include <re.h>
 #include <sqlite3.h>
-#include <libpq-fe.h>
 #include "core/log.h"
 #include "core/vars.h"
-#include "lua/lua_int.h"
+#include "lua/dbh_int.h"
 
 #define DBH_MT    "confab.Dbh"
 #define CURSOR_MT "confab.Dbh.cursor"
@@ -31,9 +30,6 @@ enum {
 	SQLITE_BUSY_MS = 500,
 };
 
-/* libpq waits for ever by default; a DSN's own connect_timeout wins. */
-static const char pg_connect_timeout[] = "5";
-
 /*
  * FreeSWITCH's texts (freeswitch_lua.cpp, class Dbh), kept as they are. The
  * first is in spec/lua.md section 8; the others, logged by Dbh::query,
@@ -45,13 +41,10 @@ static const char txt_missing_sql[]     = "Missing SQL query.";
 static const char txt_missing_params[]  = "Missing parameters.";
 static const char txt_missing_ext[]     = "Missing extension name.";
 
-static const char txt_no_copy[] = "COPY is not supported by Dbh";
-
 /* The Lua object; its one user value is last_error (a string, or nil). */
 struct dbh {
 	sqlite3 *sq;
-	PGconn *pg;
-	int pg_changes;          /* PQcmdTuples of the last pgsql command */
+	struct dbh_pg pg;
 };
 
 /*
@@ -72,27 +65,12 @@ struct cursor {
 
 static bool connected(const struct dbh *dbh)
 {
-	return dbh->sq || dbh->pg;
+	return dbh->sq || dbh->pg.conn;
 }
 
 static struct dbh *check_dbh(lua_State *L)
 {
 	return luaL_checkudata(L, 1, DBH_MT);
-}
-
-/* Length of s without its trailing white space (libpq ends messages in '\n'). */
-static int trimmed_len(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return n > INT_MAX ? INT_MAX : (int)n;
-}
-
-static void push_trimmed(lua_State *L, const char *s)
-{
-	lua_pushlstring(L, s, (size_t)trimmed_len(s));
 }
 
 /* Pushes SQLite's message and frees it; copied first so a Lua error cannot leak it. */
@@ -138,86 +116,26 @@ static const char *unusable(const struct dbh *dbh, const char *sql)
 	return NULL;
 }
 
-static void pg_notice(void *arg, const char *msg)
-{
-	(void)arg;
-	log_notice("Dbh: %.*s", trimmed_len(msg), msg);
-}
-
 /*
- * A COPY ... FROM STDIN / TO STDOUT leaves the connection in copy mode, where
- * every later command fails; end it so the handle stays usable.
+ * Runs every statement in sql, discarding rows, and ends with done (the
+ * reason pushed when it failed). pgsql may wait for the server.
  */
-static void pg_abort_copy(PGconn *pg, ExecStatusType st)
+static int exec_then(lua_State *L, struct dbh *dbh, const char *sql, dbh_done_h *done)
 {
-	PGresult *res;
-	char *buf;
-
-	if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH)
-		PQputCopyEnd(pg, txt_no_copy);
-	if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
-		while (PQgetCopyData(pg, &buf, 0) > 0)
-			PQfreemem(buf);
-	}
-	while ((res = PQgetResult(pg)))
-		PQclear(res);
-}
-
-/*
- * Runs sql (every statement; PQexec returns the last one's result). This is
- * synchronous: the signalling thread waits for the server's answer, where
- * FreeSWITCH only blocks the script's own thread, so scripts must keep their
- * pgsql queries short. On failure pushes the reason and returns NULL.
- */
-static PGresult *pg_exec(lua_State *L, struct dbh *dbh, const char *sql)
-{
-	PGresult *res = PQexec(dbh->pg, sql);
-	ExecStatusType st = PQresultStatus(res);   /* a NULL result: PGRES_FATAL_ERROR */
-
-	switch (st) {
-	case PGRES_COMMAND_OK:
-	case PGRES_TUPLES_OK:
-	case PGRES_EMPTY_QUERY:
-		dbh->pg_changes = atoi(PQcmdTuples(res));
-		return res;
-
-	case PGRES_COPY_IN:
-	case PGRES_COPY_OUT:
-	case PGRES_COPY_BOTH:
-		PQclear(res);
-		pg_abort_copy(dbh->pg, st);
-		lua_pushstring(L, txt_no_copy);
-		return NULL;
-
-	default:
-		if (res && *PQresultErrorMessage(res))
-			push_trimmed(L, PQresultErrorMessage(res));
-		else if (*PQerrorMessage(dbh->pg))
-			push_trimmed(L, PQerrorMessage(dbh->pg));
-		else
-			lua_pushstring(L, PQresStatus(st));
-		PQclear(res);
-		return NULL;
-	}
-}
-
-/* Runs every statement in sql, discarding rows. On failure pushes the reason. */
-static bool exec_sql(lua_State *L, struct dbh *dbh, const char *sql)
-{
-	PGresult *res;
 	char *msg = NULL;
 	int rc;
 
-	if (dbh->sq) {
-		rc = sqlite3_exec(dbh->sq, sql, NULL, NULL, &msg);
-		if (rc == SQLITE_OK)
-			return true;
-		push_sqlite_msg(L, msg, rc);
-		return false;
+	if (dbh->pg.conn)
+		return dbh_pg_exec(L, &dbh->pg, sql, false, done);
+	if (!dbh->sq) {
+		/* a pgsql query given up midway closed the connection */
+		lua_pushstring(L, txt_not_connected);
+		return done(L, false, NULL);
 	}
-	res = pg_exec(L, dbh, sql);
-	PQclear(res);
-	return res != NULL;
+	rc = sqlite3_exec(dbh->sq, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		push_sqlite_msg(L, msg, rc);
+	return done(L, rc == SQLITE_OK, NULL);
 }
 
 static void push_sqlite_row(lua_State *L, sqlite3_stmt *stmt)
@@ -271,18 +189,6 @@ static int cursor_close(lua_State *L)
 	cur->stmt = NULL;
 	cur->res = NULL;
 	return 0;
-}
-
-/* SQLite prepares statement by statement as rows are read; pgsql runs it all now. */
-static bool cursor_start(lua_State *L, struct dbh *dbh, struct cursor *cur,
-			 const char *sql)
-{
-	if (dbh->sq) {
-		cur->tail = sql;
-		return true;
-	}
-	cur->res = pg_exec(L, dbh, sql);
-	return cur->res != NULL;
 }
 
 static int sqlite_next(lua_State *L, sqlite3 *db, struct cursor *cur)
@@ -383,31 +289,85 @@ static int query_step(lua_State *L)
 	return query_end(L, r);
 }
 
+/* query without a callback */
+static int query_done(lua_State *L, bool ok, PGresult *res)
+{
+	(void)res;
+	if (!ok)
+		record_error(L, lua_tostring(L, 2));
+	lua_pushboolean(L, ok);
+	return 1;
+}
+
+/* pgsql's rows are in: the callback gets them */
+static int query_fetched(lua_State *L, bool ok, PGresult *res)
+{
+	if (!ok) {
+		record_error(L, lua_tostring(L, 2));
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	cursor_push(L)->res = res;
+	return query_step(L);
+}
+
 /* dbh:query(sql [, function(row) ... end]) -> bool */
 static int dbh_query(lua_State *L)
 {
 	struct dbh *dbh = check_dbh(L);
 	const char *sql = luaL_checkstring(L, 2);
 	const char *why = unusable(dbh, sql);
-	struct cursor *cur;
-	bool ok;
 
 	if (!lua_isnoneornil(L, 3))
 		luaL_checktype(L, 3, LUA_TFUNCTION);
 	lua_settop(L, 3);
 	if (why)
 		return refuse(L, why);
-	if (lua_isnil(L, 3)) {
-		ok = exec_sql(L, dbh, sql);
-		if (!ok)
-			record_error(L, sql);
-		lua_pushboolean(L, ok);
-		return 1;
-	}
-	cur = cursor_push(L);
-	if (!cursor_start(L, dbh, cur, sql))
-		return query_end(L, -1);
+	if (lua_isnil(L, 3))
+		return exec_then(L, dbh, sql, query_done);
+	if (dbh->pg.conn)
+		return dbh_pg_exec(L, &dbh->pg, sql, true, query_fetched);
+	/* SQLite prepares statement by statement as rows are read */
+	cursor_push(L)->tail = sql;
 	return query_step(L);
+}
+
+/* query_rows' results: the stack is 1 dbh, 2 sql, 3 rows. */
+static int rows_end(lua_State *L, int r)
+{
+	lua_pushboolean(L, r == 0);
+	lua_pushvalue(L, 3);
+	if (r == 0)
+		lua_pushnil(L);
+	else
+		lua_getiuservalue(L, 1, 1);
+	return 3;
+}
+
+/* Reads every row into the table at 3, from the cursor at 4. */
+static int rows_collect(lua_State *L)
+{
+	struct dbh *dbh = lua_touserdata(L, 1);
+	struct cursor *cur = lua_touserdata(L, 4);
+	lua_Integer n = 0;
+	int r;
+
+	while ((r = cursor_next(L, dbh, cur)) > 0)
+		lua_rawseti(L, 3, ++n);
+	if (r < 0)
+		record_error(L, lua_tostring(L, 2));
+	lua_closeslot(L, 4);
+	return rows_end(L, r);
+}
+
+static int rows_fetched(lua_State *L, bool ok, PGresult *res)
+{
+	if (!ok) {
+		record_error(L, lua_tostring(L, 2));
+		return rows_end(L, -1);
+	}
+	cursor_push(L)->res = res;
+	return rows_collect(L);
 }
 
 /*
@@ -419,31 +379,17 @@ static int dbh_query_rows(lua_State *L)
 	struct dbh *dbh = check_dbh(L);
 	const char *sql = luaL_checkstring(L, 2);
 	const char *why = unusable(dbh, sql);
-	struct cursor *cur;
-	lua_Integer n = 0;
-	int r = -1;
 
 	lua_settop(L, 2);
 	lua_newtable(L);
 	if (why) {
 		keep_error(L, why);
-	} else {
-		cur = cursor_push(L);
-		if (cursor_start(L, dbh, cur, sql)) {
-			while ((r = cursor_next(L, dbh, cur)) > 0)
-				lua_rawseti(L, 3, ++n);
-		}
-		if (r < 0)
-			record_error(L, sql);
-		lua_closeslot(L, 4);
+		return rows_end(L, -1);
 	}
-	lua_pushboolean(L, r == 0);
-	lua_pushvalue(L, 3);
-	if (r == 0)
-		lua_pushnil(L);
-	else
-		lua_getiuservalue(L, 1, 1);
-	return 3;
+	if (dbh->pg.conn)
+		return dbh_pg_exec(L, &dbh->pg, sql, true, rows_fetched);
+	cursor_push(L)->tail = sql;
+	return rows_collect(L);
 }
 
 static int dbh_connected(lua_State *L)
@@ -458,8 +404,8 @@ static int dbh_affected_rows(lua_State *L)
 
 	if (dbh->sq)
 		lua_pushinteger(L, sqlite3_changes(dbh->sq));
-	else if (dbh->pg)
-		lua_pushinteger(L, dbh->pg_changes);
+	else if (dbh->pg.conn)
+		lua_pushinteger(L, dbh->pg.changes);
 	else
 		lua_pushinteger(L, 0);
 	return 1;
@@ -481,6 +427,44 @@ static int dbh_clear_error(lua_State *L)
 	return 0;
 }
 
+/* test_reactive's steps: the stack is 1 dbh, 2 test, 3 drop, 4 reactive. */
+static int reactive_done(lua_State *L, bool ok, PGresult *res)
+{
+	(void)res;
+	if (!ok)
+		record_error(L, lua_tostring(L, 4));
+	lua_pushboolean(L, ok);
+	return 1;
+}
+
+static int reactive_dropped(lua_State *L, bool ok, PGresult *res)
+{
+	(void)res;
+	if (!ok) {
+		log_warn("Dbh: test_reactive: ignoring the drop's error: %s [%s]",
+			 lua_tostring(L, -1), lua_tostring(L, 3));
+		lua_pop(L, 1);
+	}
+	return exec_then(L, lua_touserdata(L, 1), lua_tostring(L, 4), reactive_done);
+}
+
+static int reactive_tested(lua_State *L, bool ok, PGresult *res)
+{
+	const char *drop = lua_tostring(L, 3);
+
+	(void)res;
+	if (ok) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	log_debug("Dbh: test_reactive: %s [%s], running the reactive SQL",
+		  lua_tostring(L, -1), lua_tostring(L, 2));
+	lua_pop(L, 1);
+	if (drop && *drop)
+		return exec_then(L, lua_touserdata(L, 1), drop, reactive_dropped);
+	return reactive_dropped(L, true, NULL);
+}
+
 /*
  * dbh:test_reactive(test_sql [, drop_sql [, reactive_sql]]) -> bool. When
  * test_sql fails, drop_sql runs (its error ignored) and then reactive_sql;
@@ -491,32 +475,15 @@ static int dbh_test_reactive(lua_State *L)
 {
 	struct dbh *dbh = check_dbh(L);
 	const char *test = luaL_checkstring(L, 2);
-	const char *drop = luaL_optstring(L, 3, NULL);
 	const char *reactive = luaL_optstring(L, 4, NULL);
 
+	luaL_optstring(L, 3, NULL);   /* drop_sql, read by reactive_tested */
+	lua_settop(L, 4);
 	if (!connected(dbh))
 		return refuse(L, txt_not_connected);
 	if (!*test || !reactive || !*reactive)
 		return refuse(L, txt_missing_params);
-	if (exec_sql(L, dbh, test)) {
-		lua_pushboolean(L, 1);
-		return 1;
-	}
-	log_debug("Dbh: test_reactive: %s [%s], running the reactive SQL",
-		  lua_tostring(L, -1), test);
-	lua_pop(L, 1);
-	if (drop && *drop && !exec_sql(L, dbh, drop)) {
-		log_warn("Dbh: test_reactive: ignoring the drop's error: %s [%s]",
-			 lua_tostring(L, -1), drop);
-		lua_pop(L, 1);
-	}
-	if (!exec_sql(L, dbh, reactive)) {
-		record_error(L, reactive);
-		lua_pushboolean(L, 0);
-		return 1;
-	}
-	lua_pushboolean(L, 1);
-	return 1;
+	return exec_then(L, dbh, test, reactive_tested);
 }
 
 /*
@@ -534,7 +501,7 @@ static int dbh_load_extension(lua_State *L)
 
 	if (!*name)
 		return refuse(L, txt_missing_ext);
-	if (dbh->pg)
+	if (dbh->pg.conn)
 		return refuse(L, "Dbh: load_extension is for sqlite handles");
 	if (!dbh->sq)
 		return refuse(L, txt_not_connected);
@@ -554,9 +521,8 @@ static void dbh_close(struct dbh *dbh)
 {
 	/* _v2: a cursor still holding a statement keeps the connection until it is finalised */
 	sqlite3_close_v2(dbh->sq);
-	PQfinish(dbh->pg);
 	dbh->sq = NULL;
-	dbh->pg = NULL;
+	dbh_pg_close(&dbh->pg);
 }
 
 /* dbh:release() -> bool: true when it closed a connection. */
@@ -636,48 +602,6 @@ static bool sqlite_connect(lua_State *L, struct dbh *dbh, const char *name)
 	return true;
 }
 
-/*
- * pgsql://<libpq conninfo or URI>, handed to libpq as FreeSWITCH does. Later
- * keywords override earlier ones and the conninfo's own (expand_dbname), so
- * the timeout comes first, a default the DSN may change, and user and pass
- * last: the arguments win, as when FreeSWITCH appends them to the DSN.
- * Connecting blocks, for connect_timeout at most.
- */
-static bool pg_connect(lua_State *L, struct dbh *dbh, const char *conninfo,
-		       const char *user, const char *pass)
-{
-	const char *keys[5], *vals[5];
-	size_t n = 0;
-
-	keys[n] = "connect_timeout";
-	vals[n++] = pg_connect_timeout;
-	keys[n] = "dbname";
-	vals[n++] = conninfo;
-	if (user && *user) {
-		keys[n] = "user";
-		vals[n++] = user;
-	}
-	if (pass && *pass) {
-		keys[n] = "password";
-		vals[n++] = pass;
-	}
-	keys[n] = vals[n] = NULL;
-
-	dbh->pg = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(dbh->pg) == CONNECTION_OK) {
-		/* libpq prints NOTICEs on stderr by default */
-		PQsetNoticeProcessor(dbh->pg, pg_notice, NULL);
-		return true;
-	}
-	if (dbh->pg)
-		push_trimmed(L, PQerrorMessage(dbh->pg));
-	else
-		lua_pushliteral(L, "out of memory");
-	PQfinish(dbh->pg);
-	dbh->pg = NULL;
-	return false;
-}
-
 /* odbc:// and the rest. Names only the scheme: an odbc:// DSN carries the password. */
 static bool unsupported(lua_State *L, const char *dsn)
 {
@@ -693,9 +617,22 @@ static bool unsupported(lua_State *L, const char *dsn)
 	return false;
 }
 
+/* The stack is 1 dsn, 2 user, 3 pass, 4 the Dbh. */
+static int connect_done(lua_State *L, bool ok, PGresult *res)
+{
+	(void)res;
+	if (!ok) {
+		log_err("Dbh: %s", lua_tostring(L, -1));
+		log_crit("%s", txt_connect_failed);
+		lua_setiuservalue(L, 4, 1);
+	}
+	return 1;
+}
+
 /*
  * freeswitch.Dbh(dsn [, user [, pass]]). A handle that did not connect is
- * still returned: connected() says false and every query fails.
+ * still returned: connected() says false and every query fails. pgsql://
+ * hands a libpq conninfo or URI over as FreeSWITCH does.
  */
 static int dbh_new(lua_State *L)
 {
@@ -713,15 +650,10 @@ static int dbh_new(lua_State *L)
 	if (!strncasecmp(dsn, "sqlite://", 9))
 		ok = sqlite_connect(L, dbh, dsn + 9);
 	else if (!strncasecmp(dsn, "pgsql://", 8))
-		ok = pg_connect(L, dbh, dsn + 8, user, pass);
+		return dbh_pg_connect(L, &dbh->pg, dsn + 8, user, pass, connect_done);
 	else
 		ok = unsupported(L, dsn);
-	if (!ok) {
-		log_err("Dbh: %s", lua_tostring(L, -1));
-		log_crit("%s", txt_connect_failed);
-		lua_setiuservalue(L, 4, 1);
-	}
-	return 1;
+	return connect_done(L, ok, NULL);
 }
 
 static const luaL_Reg dbh_methods[] = {

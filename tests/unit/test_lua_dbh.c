@@ -2,7 +2,8 @@
  * test_lua_dbh.c - freeswitch.Dbh (spec/lua.md section 8) driven from Lua: the
  * SQLite round trip, callbacks that stop, fail or wait, errors, test_reactive,
  * release, bad arguments and DSNs that cannot connect. CONFAB_TEST_PGSQL (a
- * libpq conninfo) also runs the round trip against that PostgreSQL server.
+ * libpq conninfo) also runs the round trip against that PostgreSQL server,
+ * once blocking (no run behind the state) and once in a run, which waits.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -50,6 +51,8 @@ static lua_State *new_state(void)
 {
 	lua_State *L = luaL_newstate();
 
+	/* no run behind it: pgsql blocks, as where a run cannot wait */
+	memset(lua_getextraspace(L), 0, LUA_EXTRASPACE);
 	luaL_openlibs(L);
 	lua_newtable(L);
 	script_bind_dbh(L);
@@ -260,6 +263,41 @@ static const char not_connected[] =
 	"ok(not freeswitch.Dbh('sqlite://'):connected(), 'sqlite:// without a name')\n"
 	"ok(not freeswitch.Dbh('sqlite://x'):connected(), 'sqlite:// without db_dir')\n";
 
+static void run_end(struct script *s, const struct script_end *e, void *arg)
+{
+	(void)s;
+	*(int *)arg = e->ok ? 1 : -1;
+	re_cancel();
+}
+
+static void run_guard(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+/* The round trip in a run of its own, where pgsql waits on the loop. */
+static void test_pgsql_run(const char *dsn)
+{
+	struct script_start st = {.name = "~"};
+	struct tmr guard;
+	char *code = NULL;
+	int done = 0;
+
+	tmr_init(&guard);
+	CHECK_INT(re_sdprintf(&code, "local DSN = [==[%s]==]\n"
+			      "local function ok(c, what) if not c then error(what, 2) end end\n"
+			      "%s", dsn, round_trip), 0);
+	st.code = code;
+	CHECK_INT(script_start(&st, run_end, &done), 0);
+	tmr_start(&guard, 30000, run_guard, NULL);
+	if (!done)
+		re_main(NULL);
+	tmr_cancel(&guard);
+	CHECK_INT(done, 1);
+	mem_deref(code);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -337,6 +375,7 @@ int main(void)
 		snprintf(dsn, sizeof(dsn), "pgsql://%s", pg);
 		set_global(L, "DSN", dsn);
 		run(L, "=round_trip(pgsql)", round_trip);
+		test_pgsql_run(dsn);
 	}
 	test_not_connected(L);
 
