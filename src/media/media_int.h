@@ -103,14 +103,12 @@ struct mmix {
 	struct mstream **top;               /* max_talkers scratch: the loudest */
 	int32_t sum[MIX_FRAME_MAX];
 	int16_t mix[MIX_FRAME_MAX];         /* the whole mix, saturated, at the rate */
-	int16_t play[MIX_FRAME_MAX];        /* the room's player, resampled up */
 	int16_t mix8[MEDIA_FRAME];          /* the whole mix at 8 kHz: what members share */
 	bool silent;
 	uint8_t enc[2][MEDIA_FRAME];        /* mix8 encoded, PCMU and PCMA */
 	bool enc_ok[2];
 	struct mrs_kernel rs;
 	struct mrs_down rs_mix;
-	struct mrs_up rs_play;
 };
 
 /*

@@ -21,6 +21,8 @@
 #include "media/media_int.h"
 #include "media/play_int.h"
 
+_Static_assert(PLAY_MAX_UP == MIX_MAX_UP, "a room's player runs at any room rate");
+
 /*
  * Talking ends after this many frames under the gate (400 ms): the gaps
  * between words must not cut a talker off, nor flood the bus with events.
@@ -172,15 +174,12 @@ static void sum_up(struct worker *w, struct mstream *room)
 			mx->sum[j] += mm->in[j];
 		}
 	}
-	/* A file played to the room is part of the sum: everybody hears it. */
+	/*
+	 * A file played to the room is part of the sum: everybody hears it. The
+	 * room's player runs at the room's rate (play.c decodes to it).
+	 */
 	if (room->player)
 		play = media_player_frame(room, w->tick, NULL);
-	if (play && mx->up > 1) {
-		resample_up(&mx->rs, &mx->rs_play, play, mx->play);
-		play = mx->play;
-	} else if (!play && mx->up > 1) {
-		memset(&mx->rs_play, 0, sizeof(mx->rs_play));
-	}
 	if (play)
 		for (j = 0; j < mx->flen; j++)
 			mx->sum[j] += play[j];
