@@ -58,6 +58,7 @@
 #define T_SAYM_ERR       "-ERR (saymember) Error!\n"     /* conference_member_say failed */
 #define T_REC_DUP        "-ERR file [%s] is already being used for recording.\n"
 #define T_REC_NONE       "-ERR non-existant recording '%s'\n"
+#define T_MOH_OK         "+OK moh\n"
 #define T_REC_NOTREC     "-ERR Conference is not being recorded.\n"
 /* confab: FreeSWITCH records any number of files, conference.c MEDIA_REC_MAX at once. */
 #define T_REC_FULL       "-ERR Conference is already being recorded to %u files.\n"
@@ -510,6 +511,38 @@ static int member_target(struct api_call *call, struct conference *conf, member_
 }
 
 /* ---- room commands ----------------------------------------------------------- */
+
+/*
+ * moh <file>|toggle|on|off|reset: conference_api_sub_moh. on/off/toggle
+ * allow or forbid the hold music (CFLAG_NO_MOH), a file replaces the
+ * profile's (tmp_moh_sound) until `reset`.
+ */
+static int sub_moh(struct api_call *call, struct conference *conf, int argc, char **argv)
+{
+	bool restart = false;
+	int err;
+
+	if (argc != 3)
+		return SUB_USAGE;
+	if (!strcasecmp(argv[2], "toggle")) {
+		conf->moh_off = !conf->moh_off;
+	} else if (!strcasecmp(argv[2], "on")) {
+		conf->moh_off = false;
+	} else if (!strcasecmp(argv[2], "off")) {
+		conf->moh_off = true;
+	} else if (!strcasecmp(argv[2], "reset")) {
+		conf->tmp_moh = mem_deref(conf->tmp_moh);
+		restart = true;
+	} else {
+		conf->tmp_moh = mem_deref(conf->tmp_moh);
+		err = str_dup(&conf->tmp_moh, argv[2]);
+		if (err)
+			return err;
+		restart = true;
+	}
+	conf_moh_update(conf, restart);
+	return api_printf(call, T_MOH_OK);
+}
 
 static int sub_lock(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
@@ -1056,6 +1089,7 @@ static const struct sub subs[] = {
 	{"volume_out", "<member_id|all|last|non_moderator> [<newval>]", mem_volume_out, NULL,
 	 false, 0},
 	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false, 0},
+	{"moh", "<file_path>|toggle|[on|off]", NULL, sub_moh, false, 0},
 	{"say", "<text>", NULL, sub_say, false, 3},
 	{"saymember", "<member_id> <text>", NULL, sub_saymember, false, 4},
 	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false, 0},

@@ -1,7 +1,8 @@
 /*
  * conf_int.h - what the conference files share: profiles and caller-control
  * groups (conf_cfg.c), rooms and members (conference.c), the application
- * (conf_app.c), the API (conf_api.c) and outcalls (conf_dial.c).
+ * (conf_app.c), the API (conf_api.c), outcalls (conf_dial.c) and music on
+ * hold (conf_moh.c).
  * Not for use outside src/conference. Signalling thread only.
  */
 #ifndef CONFAB_CONF_INT_H
@@ -114,6 +115,10 @@ struct conference {
 	struct list vars;                   /* struct conf_param: conference variables */
 	struct list files;                  /* queued room playback */
 	bool playing;
+	char *moh_sound;                    /* conference_moh_sound, else the profile's */
+	char *tmp_moh;                      /* `moh <file>`: over both */
+	bool moh_off;                       /* `moh off` (FreeSWITCH's CFLAG_NO_MOH) */
+	bool moh_playing;                   /* the room's player plays the music */
 	uint64_t play_started_us;
 	struct list recs;                   /* struct conf_rec, oldest first */
 	unsigned pending_outcalls;
@@ -130,7 +135,7 @@ struct conf_member {
 	struct media_stream *ms;
 
 	bool speak, hear, talking, moderator, ghost, endconf, mintwo, mute_detect;
-	bool kicked, joined, hold;
+	bool kicked, joined, hold, nomoh;
 	bool leaving;                       /* playing its last sound (kicked, locked) */
 	int vol_in, vol_out, energy;
 	uint64_t join_us, last_talk_us;
@@ -191,6 +196,15 @@ unsigned conf_norecord(struct conference *conf, const char *path);
 /* Pause or resume `path` ("all": every file), no event; how many it acted on. */
 unsigned conf_record_pause(struct conference *conf, const char *path, bool pause);
 struct conf_rec *conf_rec_find(const struct conference *conf, const char *path);
+
+/*
+ * Music on hold (conf_moh.c): start or stop it as the room now stands (after
+ * a join, a leave, the end of the queued files, `moh`); `restart`: the sound
+ * changed. conf_moh_yield: a queued file takes the room's player.
+ */
+void conf_moh_update(struct conference *conf, bool restart);
+void conf_moh_yield(struct conference *conf);
+const char *conf_moh_sound(const struct conference *conf);     /* NULL: none */
 
 /* Conference variables. */
 const char *conf_var(const struct conference *conf, const char *name);
