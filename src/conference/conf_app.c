@@ -84,6 +84,7 @@ static void member_destructor(void *data)
 
 	tmr_cancel(&m->dtmf_tmr);
 	tmr_cancel(&m->pin_tmr);
+	list_flush(&m->rels);
 	mem_deref(m->watch);
 	mem_deref(m->ms);
 	mem_deref(m->kick_sound);

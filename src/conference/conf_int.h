@@ -1,8 +1,8 @@
 /*
  * conf_int.h - what the conference files share: profiles and caller-control
  * groups (conf_cfg.c), rooms and members (conference.c), the application
- * (conf_app.c), the API (conf_api.c), outcalls (conf_dial.c) and music on
- * hold (conf_moh.c).
+ * (conf_app.c), the API (conf_api.c), outcalls (conf_dial.c), music on
+ * hold (conf_moh.c) and relationships (conf_relate.c).
  * Not for use outside src/conference. Signalling thread only.
  */
 #ifndef CONFAB_CONF_INT_H
@@ -125,6 +125,15 @@ struct conference {
 	unsigned pending_joins;             /* callers at the pin prompt */
 };
 
+/* `relate <id> <oid>`: held by the member <id>, FreeSWITCH's conference_relationship_t. */
+struct conf_rel {
+	struct le le;
+	uint32_t oid;
+	bool nospeak;                       /* <id> is not heard by <oid> */
+	bool nohear;                        /* <id> does not hear <oid> */
+	bool sendvideo;                     /* kept for the listing; no video here */
+};
+
 struct conf_member {
 	struct le le;
 	struct conference *conf;            /* NULL once it left */
@@ -141,6 +150,7 @@ struct conf_member {
 	uint64_t join_us, last_talk_us;
 	char *kick_sound;
 	char *play_file;                    /* playing to this member */
+	struct list rels;                   /* struct conf_rel, newest first */
 
 	struct conf_group *controls;
 	char digits[32];
@@ -205,6 +215,21 @@ struct conf_rec *conf_rec_find(const struct conference *conf, const char *path);
 void conf_moh_update(struct conference *conf, bool restart);
 void conf_moh_yield(struct conference *conf);
 const char *conf_moh_sound(const struct conference *conf);     /* NULL: none */
+
+/*
+ * Relationships (conf_relate.c). conf_relate_set makes or replaces m's
+ * relationship to o and updates both mixes; E2BIG: a member would be kept
+ * from hearing more than MEDIA_MIX_DEAF_MAX others. conf_relate_clear:
+ * ENOENT when there is none. conf_relate_fill: the mixer's deaf_to for m.
+ * conf_relate_gone: m leaves its room (before m->conf is cleared).
+ */
+struct media_mix_prm;
+struct conf_rel *conf_relate_find(const struct conf_member *m, uint32_t oid);
+int  conf_relate_set(struct conf_member *m, struct conf_member *o, bool nospeak,
+		     bool nohear, bool sendvideo);
+int  conf_relate_clear(struct conf_member *m, uint32_t oid);
+void conf_relate_fill(const struct conf_member *m, struct media_mix_prm *prm);
+void conf_relate_gone(struct conf_member *m);
 
 /* Conference variables. */
 const char *conf_var(const struct conference *conf, const char *name);

@@ -770,6 +770,7 @@ void conf_member_apply(struct conf_member *m)
 
 	if (!m->ms || !m->joined)
 		return;
+	conf_relate_fill(m, &prm);
 	err = media_mix_set(m->ms, &prm);
 	if (err)
 		log_warn("conference: member %u: cannot update the mix: %s\n", m->id,
@@ -974,6 +975,7 @@ void conf_member_del(struct conf_member *m, const char *why)
 	}
 	m->play_file = mem_deref(m->play_file);
 	list_unlink(&m->le);
+	conf_relate_gone(m);
 	if (m->ghost)
 		conf->ghosts--;
 	else

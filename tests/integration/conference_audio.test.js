@@ -334,4 +334,56 @@ test('conference audio: wideband files, music on hold, relate',
 				await hangUp(...P);
 			}
 		});
+
+		await sub('relate: nospeak keeps <id> out of what <oid> hears, nohear keeps <oid> out '
+			+ 'of what <id> hears; clear, the listing, bad ids and actions', T, async () => {
+			const A = await join('76051', '7605', 1000);
+			const B = await join('76052', '7605', 1400);
+			const C = await join('76053', '7605', 1800);
+			const P = [A, B, C];
+			const rel = (args) => api(c, `conference 7605 relate ${args}`);
+			try {
+				assert.equal(await rel(''), '+OK No relationships\n');
+				await hearsTone('B hears A before', B.phone, 1000);
+
+				assert.equal(await rel(`${A.id} ${B.id} nospeak`),
+					`+OK ${A.id}->${B.id} nospeak set\n`);
+				await hearsNoTone('nospeak: B does not hear A', B.phone, 1000);
+				await hearsTone('B still hears C', B.phone, 1800);
+				await hearsTone('C still hears A', C.phone, 1000);
+				await hearsTone('A still hears B', A.phone, 1400);
+				assert.equal(await rel(''), `${A.id} -> ${B.id} NOSPEAK HEAR NOSENDVIDEO \n`);
+
+				assert.equal(await rel(`${A.id} ${B.id} clear`),
+					`+OK relationship ${A.id}->${B.id} cleared.\n`);
+				await hearsTone('cleared: B hears A again', B.phone, 1000);
+				assert.equal(await rel(`${A.id} ${B.id} clear`),
+					`-ERR relationship ${A.id}->${B.id} not found.\n`);
+
+				assert.equal(await rel(`${A.id} ${B.id},${C.id} nohear`),
+					`+OK ${A.id}->${B.id} nohear set\n+OK ${A.id}->${C.id} nohear set\n`);
+				await hearsNoTone('nohear: A does not hear B', A.phone, 1400);
+				await hearsNoTone('nor C', A.phone, 1800, 0);
+				await hearsTone('B hears A', B.phone, 1000);
+				await hearsTone('C hears B', C.phone, 1400);
+				assert.equal(await rel(`${A.id}`),
+					`${A.id} -> ${C.id} SPEAK NOHEAR NOSENDVIDEO \n` +
+					`${A.id} -> ${B.id} SPEAK NOHEAR NOSENDVIDEO \n`);
+				assert.equal(await rel(`${B.id}`), '+OK No relationships\n');
+
+				assert.equal(await rel(`${A.id} 9999 nospeak`),
+					`-ERR relationship ${A.id}->9999 not found.\n`);
+				const usage = 'relate <member_id>[,<member_id>] ' +
+					'<other_member_id>[,<other_member_id>] [nospeak|nohear|clear]';
+				assert.equal(await rel(`${A.id} ${B.id} loud`), usage);
+				assert.equal(await rel(`${A.id} ${B.id}`), usage);
+
+				/* B leaves: the relationships to it go with it. */
+				await hangUp(B);
+				P.splice(P.indexOf(B), 1);
+				assert.equal(await rel(''), `${A.id} -> ${C.id} SPEAK NOHEAR NOSENDVIDEO \n`);
+			} finally {
+				await hangUp(...P);
+			}
+		});
 	});
