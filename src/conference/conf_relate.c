@@ -76,8 +76,9 @@ static void rel_destructor(void *data)
 int conf_relate_set(struct conf_member *m, struct conf_member *o, bool nospeak,
 		    bool nohear, bool sendvideo)
 {
-	struct conf_rel *r = conf_relate_find(m, o->id), old = {.oid = o->id};
-	bool made = !r;
+	struct conf_rel *r = conf_relate_find(m, o->id);
+	bool made = !r, was_nospeak = r && r->nospeak, was_nohear = r && r->nohear;
+	bool was_sendvideo = r && r->sendvideo;
 
 	if (made) {
 		r = mem_zalloc(sizeof(*r), rel_destructor);
@@ -86,8 +87,6 @@ int conf_relate_set(struct conf_member *m, struct conf_member *o, bool nospeak,
 		r->oid = o->id;
 		/* FreeSWITCH's newest first (conference_member_add_relationship). */
 		list_prepend(&m->rels, &r->le, r);
-	} else {
-		old = *r;
 	}
 	r->nospeak = nospeak;
 	r->nohear = nohear;
@@ -97,9 +96,9 @@ int conf_relate_set(struct conf_member *m, struct conf_member *o, bool nospeak,
 		if (made) {
 			mem_deref(r);
 		} else {
-			r->nospeak = old.nospeak;
-			r->nohear = old.nohear;
-			r->sendvideo = old.sendvideo;
+			r->nospeak = was_nospeak;
+			r->nohear = was_nohear;
+			r->sendvideo = was_sendvideo;
 		}
 		return E2BIG;
 	}
