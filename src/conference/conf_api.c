@@ -58,6 +58,13 @@
 #define T_SAYM_ERR       "-ERR (saymember) Error!\n"     /* conference_member_say failed */
 #define T_REC_DUP        "-ERR file [%s] is already being used for recording.\n"
 #define T_REC_NONE       "-ERR non-existant recording '%s'\n"
+#define T_MOH_OK         "+OK moh\n"
+#define T_REL_SET        "+OK %u->%u %s set\n"
+#define T_REL_CLEARED    "+OK relationship %u->%u cleared.\n"
+#define T_REL_NONE       "-ERR relationship %u->%u not found.\n"
+#define T_REL_LINE       "%u -> %u %s %s %s \n"
+#define T_REL_EMPTY      "+OK No relationships\n"
+#define T_REL_ERR        "-ERR error!\n"
 #define T_REC_NOTREC     "-ERR Conference is not being recorded.\n"
 /* confab: FreeSWITCH records any number of files, conference.c MEDIA_REC_MAX at once. */
 #define T_REC_FULL       "-ERR Conference is already being recorded to %u files.\n"
@@ -510,6 +517,122 @@ static int member_target(struct api_call *call, struct conference *conf, member_
 }
 
 /* ---- room commands ----------------------------------------------------------- */
+
+/* relate [<id>]: every relationship (of that member), members newest first. */
+static int relate_list(struct api_call *call, struct conference *conf, uint32_t lid)
+{
+	unsigned n = 0;
+	struct le *le;
+	int err = 0;
+
+	for (le = list_tail(&conf->members); le; le = le->prev) {
+		const struct conf_member *m = le->data;
+		struct le *re;
+
+		if (lid && m->id != lid)
+			continue;
+		for (re = list_head(&m->rels); re; re = re->next) {
+			const struct conf_rel *r = re->data;
+
+			err |= api_printf(call, T_REL_LINE, m->id, r->oid,
+					  r->nospeak ? "NOSPEAK" : "SPEAK",
+					  r->nohear ? "NOHEAR" : "HEAR",
+					  r->sendvideo ? "SENDVIDEO" : "NOSENDVIDEO");
+			n++;
+		}
+	}
+	return n ? err : api_printf(call, T_REL_EMPTY);
+}
+
+/* One <id> <oid> pair of relate: its line of output. */
+static int relate_one(struct api_call *call, struct conference *conf, uint32_t id,
+		      uint32_t oid, const char *action)
+{
+	struct conf_member *m = id ? conf_member_find(conf, id) : NULL;
+	struct conf_member *o = oid ? conf_member_find(conf, oid) : NULL;
+	int err;
+
+	if (!strcasecmp(action, "clear")) {
+		if (!m || conf_relate_clear(m, oid))
+			return api_printf(call, T_REL_NONE, id, oid);
+		return api_printf(call, T_REL_CLEARED, id, oid);
+	}
+	if (!m || !o)
+		return api_printf(call, T_REL_NONE, id, oid);
+	/* conference_api_sub_relate looks for the words anywhere in the action. */
+	err = conf_relate_set(m, o, strstr(action, "nospeak") != NULL,
+			      strstr(action, "nohear") != NULL, strstr(action, "sendvideo") != NULL);
+	if (err == ENOMEM)
+		return err;
+	if (err)
+		return api_printf(call, T_REL_ERR);
+	return api_printf(call, T_REL_SET, id, oid, action);
+}
+
+/*
+ * relate <id>[,<id>] <oid>[,<oid>] nospeak|nohear|clear: each pair in turn;
+ * with no more than one id, the listing.
+ */
+static int sub_relate(struct api_call *call, struct conference *conf, int argc, char **argv)
+{
+	char *ids, *oids, *a, *b, *sa = NULL, *sb = NULL;
+	const char *action;
+	int err = 0;
+
+	if (argc <= 3)
+		return relate_list(call, conf, argc == 3 ? (uint32_t)atoi(argv[2]) : 0);
+	if (argc < 5)
+		return SUB_USAGE;
+	action = argv[4];
+	if (strcasecmp(action, "clear") && !strstr(action, "nospeak") &&
+	    !strstr(action, "nohear") && !strstr(action, "sendvideo"))
+		return SUB_USAGE;
+	ids = argv[2];
+	for (a = strtok_r(ids, ",", &sa); a && !err; a = strtok_r(NULL, ",", &sa)) {
+		char obuf[256];
+
+		/* strtok_r of the other list needs its own copy per id. */
+		if (strlen(argv[3]) >= sizeof(obuf))
+			return api_printf(call, T_REL_ERR);
+		str_ncpy(obuf, argv[3], sizeof(obuf));
+		oids = obuf;
+		for (b = strtok_r(oids, ",", &sb); b && !err; b = strtok_r(NULL, ",", &sb))
+			err = relate_one(call, conf, (uint32_t)atoi(a), (uint32_t)atoi(b), action);
+	}
+	return err;
+}
+
+/*
+ * moh <file>|toggle|on|off|reset: conference_api_sub_moh. on/off/toggle
+ * allow or forbid the hold music (CFLAG_NO_MOH), a file replaces the
+ * profile's (tmp_moh_sound) until `reset`.
+ */
+static int sub_moh(struct api_call *call, struct conference *conf, int argc, char **argv)
+{
+	bool restart = false;
+	int err;
+
+	if (argc != 3)
+		return SUB_USAGE;
+	if (!strcasecmp(argv[2], "toggle")) {
+		conf->moh_off = !conf->moh_off;
+	} else if (!strcasecmp(argv[2], "on")) {
+		conf->moh_off = false;
+	} else if (!strcasecmp(argv[2], "off")) {
+		conf->moh_off = true;
+	} else if (!strcasecmp(argv[2], "reset")) {
+		conf->tmp_moh = mem_deref(conf->tmp_moh);
+		restart = true;
+	} else {
+		conf->tmp_moh = mem_deref(conf->tmp_moh);
+		err = str_dup(&conf->tmp_moh, argv[2]);
+		if (err)
+			return err;
+		restart = true;
+	}
+	conf_moh_update(conf, restart);
+	return api_printf(call, T_MOH_OK);
+}
 
 static int sub_lock(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
@@ -1056,6 +1179,7 @@ static const struct sub subs[] = {
 	{"volume_out", "<member_id|all|last|non_moderator> [<newval>]", mem_volume_out, NULL,
 	 false, 0},
 	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false, 0},
+	{"moh", "<file_path>|toggle|[on|off]", NULL, sub_moh, false, 0},
 	{"say", "<text>", NULL, sub_say, false, 3},
 	{"saymember", "<member_id> <text>", NULL, sub_saymember, false, 4},
 	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false, 0},
@@ -1070,6 +1194,8 @@ static const struct sub subs[] = {
 	{"unmute", "<[member_id|all]|last|non_moderator> [<quiet>]", mem_unmute, NULL, false, 0},
 	{"deaf", "<[member_id|all]|last|non_moderator>", mem_deaf, NULL, false, 0},
 	{"undeaf", "<[member_id|all]|last|non_moderator>", mem_undeaf, NULL, false, 0},
+	{"relate", "<member_id>[,<member_id>] <other_member_id>[,<other_member_id>] "
+	 "[nospeak|nohear|clear]", NULL, sub_relate, false, 0},
 	{"lock", "", NULL, sub_lock, false, 0},
 	{"unlock", "", NULL, sub_lock, false, 0},
 	{"dial", "<endpoint_module_name>/<destination> <callerid number> <callerid name>",

@@ -84,6 +84,7 @@ static void member_destructor(void *data)
 
 	tmr_cancel(&m->dtmf_tmr);
 	tmr_cancel(&m->pin_tmr);
+	list_flush(&m->rels);
 	mem_deref(m->watch);
 	mem_deref(m->ms);
 	mem_deref(m->kick_sound);
@@ -113,6 +114,7 @@ static void apply_flags(struct conf_member *m, const char *f, const struct confe
 	m->mintwo = conf_flag_in(f, "mintwo");
 	m->ghost = conf_flag_in(f, "ghost");
 	m->mute_detect = conf_flag_in(f, "mute-detect");
+	m->nomoh = conf_flag_in(f, "nomoh");
 	m->energy = conf->prof ? (int)conf->prof->energy_level : 0;
 	if ((v = channel_var(m->ch, "conference_join_energy_level")))
 		m->energy = atoi(v) < 0 ? 0 : atoi(v) > 1800 ? 1800 : atoi(v);

@@ -1,7 +1,8 @@
 /*
  * conf_int.h - what the conference files share: profiles and caller-control
  * groups (conf_cfg.c), rooms and members (conference.c), the application
- * (conf_app.c), the API (conf_api.c) and outcalls (conf_dial.c).
+ * (conf_app.c), the API (conf_api.c), outcalls (conf_dial.c), music on
+ * hold (conf_moh.c) and relationships (conf_relate.c).
  * Not for use outside src/conference. Signalling thread only.
  */
 #ifndef CONFAB_CONF_INT_H
@@ -114,10 +115,23 @@ struct conference {
 	struct list vars;                   /* struct conf_param: conference variables */
 	struct list files;                  /* queued room playback */
 	bool playing;
+	char *moh_sound;                    /* conference_moh_sound, else the profile's */
+	char *tmp_moh;                      /* `moh <file>`: over both */
+	bool moh_off;                       /* `moh off` (FreeSWITCH's CFLAG_NO_MOH) */
+	bool moh_playing;                   /* the room's player plays the music */
 	uint64_t play_started_us;
 	struct list recs;                   /* struct conf_rec, oldest first */
 	unsigned pending_outcalls;
 	unsigned pending_joins;             /* callers at the pin prompt */
+};
+
+/* `relate <id> <oid>`: held by the member <id>, FreeSWITCH's conference_relationship_t. */
+struct conf_rel {
+	struct le le;
+	uint32_t oid;
+	bool nospeak;                       /* <id> is not heard by <oid> */
+	bool nohear;                        /* <id> does not hear <oid> */
+	bool sendvideo;                     /* kept for the listing; no video here */
 };
 
 struct conf_member {
@@ -130,12 +144,13 @@ struct conf_member {
 	struct media_stream *ms;
 
 	bool speak, hear, talking, moderator, ghost, endconf, mintwo, mute_detect;
-	bool kicked, joined, hold;
+	bool kicked, joined, hold, nomoh;
 	bool leaving;                       /* playing its last sound (kicked, locked) */
 	int vol_in, vol_out, energy;
 	uint64_t join_us, last_talk_us;
 	char *kick_sound;
 	char *play_file;                    /* playing to this member */
+	struct list rels;                   /* struct conf_rel, newest first */
 
 	struct conf_group *controls;
 	char digits[32];
@@ -191,6 +206,30 @@ unsigned conf_norecord(struct conference *conf, const char *path);
 /* Pause or resume `path` ("all": every file), no event; how many it acted on. */
 unsigned conf_record_pause(struct conference *conf, const char *path, bool pause);
 struct conf_rec *conf_rec_find(const struct conference *conf, const char *path);
+
+/*
+ * Music on hold (conf_moh.c): start or stop it as the room now stands (after
+ * a join, a leave, the end of the queued files, `moh`); `restart`: the sound
+ * changed. conf_moh_yield: a queued file takes the room's player.
+ */
+void conf_moh_update(struct conference *conf, bool restart);
+void conf_moh_yield(struct conference *conf);
+const char *conf_moh_sound(const struct conference *conf);     /* NULL: none */
+
+/*
+ * Relationships (conf_relate.c). conf_relate_set makes or replaces m's
+ * relationship to o and updates both mixes; E2BIG: a member would be kept
+ * from hearing more than MEDIA_MIX_DEAF_MAX others. conf_relate_clear:
+ * ENOENT when there is none. conf_relate_fill: the mixer's deaf_to for m.
+ * conf_relate_gone: m leaves its room (before m->conf is cleared).
+ */
+struct media_mix_prm;
+struct conf_rel *conf_relate_find(const struct conf_member *m, uint32_t oid);
+int  conf_relate_set(struct conf_member *m, struct conf_member *o, bool nospeak,
+		     bool nohear, bool sendvideo);
+int  conf_relate_clear(struct conf_member *m, uint32_t oid);
+void conf_relate_fill(const struct conf_member *m, struct media_mix_prm *prm);
+void conf_relate_gone(struct conf_member *m);
 
 /* Conference variables. */
 const char *conf_var(const struct conference *conf, const char *name);

@@ -337,8 +337,10 @@ static void play_next(struct conference *conf)
 
 	while (!conf->playing && !list_isempty(&conf->files)) {
 		struct conf_file *f = list_ledata(list_head(&conf->files));
-		int err = media_play_ex(conf->room, f->path, &o, room_play_done, conf);
+		int err;
 
+		conf_moh_yield(conf);
+		err = media_play_ex(conf->room, f->path, &o, room_play_done, conf);
 		if (!err) {
 			conf->playing = true;
 			conf->play_started_us = conf_now_us();
@@ -349,6 +351,9 @@ static void play_next(struct conference *conf)
 		list_unlink(&f->le);
 		mem_deref(f);
 	}
+	/* The queue is done: the hold music, if it is due, comes back. */
+	if (!conf->playing)
+		conf_moh_update(conf, false);
 }
 
 static int queue_file(struct conference *conf, const char *file, bool async, bool speech)
@@ -442,7 +447,10 @@ unsigned conf_stop(struct conference *conf)
 
 	media_play_stop(conf->room);
 	conf->playing = false;
+	conf->moh_playing = false;
 	list_flush(&conf->files);
+	/* FreeSWITCH's stop ends the hold music too; it starts again while due. */
+	conf_moh_update(conf, false);
 	return n;
 }
 
@@ -593,6 +601,8 @@ static void conf_destructor(void *data)
 	mem_deref(conf->cfg);
 	mem_deref(conf->enter_sound);
 	mem_deref(conf->exit_sound);
+	mem_deref(conf->moh_sound);
+	mem_deref(conf->tmp_moh);
 	mem_deref(conf->pin);
 	mem_deref(conf->mpin);
 	mem_deref(conf->cid_name);
@@ -636,6 +646,8 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 		conf->max_members = (unsigned)atoi(v);
 	if (ch && (v = channel_var(ch, "sound_prefix")))
 		err |= str_dup(&conf->sound_prefix, v);
+	if (ch && (v = channel_var(ch, "conference_moh_sound")) && *v)
+		err |= str_dup(&conf->moh_sound, v);
 	flags = conf_param(conf->prof, "conference-flags");
 	conf->wait_mod = conf_flag_in(flags, "wait-mod") ||
 		(ch && conf_flag_in(channel_var(ch, "conference_flags"), "wait-mod"));
@@ -743,9 +755,13 @@ void conf_member_apply(struct conf_member *m)
 {
 	struct conference *conf = m->conf;
 	bool waiting = conf && conf->wait_mod && !moderator_present(conf);
+	/*
+	 * Waiting for the moderator nobody speaks, so what a waiting member
+	 * hears is the room's files alone: the hold music.
+	 */
 	struct media_mix_prm prm = {
 		.speak = m->speak && !waiting && !m->hold,
-		.hear = m->hear && !waiting && !m->hold,
+		.hear = m->hear && !m->hold,
 		.vol_in = m->vol_in, .vol_out = m->vol_out,
 		.energy_level = m->energy > 0 && !(conf && conf->audio_always) ?
 			(unsigned)m->energy : 0,
@@ -754,6 +770,7 @@ void conf_member_apply(struct conf_member *m)
 
 	if (!m->ms || !m->joined)
 		return;
+	conf_relate_fill(m, &prm);
 	err = media_mix_set(m->ms, &prm);
 	if (err)
 		log_warn("conference: member %u: cannot update the mix: %s\n", m->id,
@@ -927,6 +944,7 @@ int conf_member_add(struct conference *conf, struct conf_member *m)
 		if (s)
 			(void)conf_play(conf, s, false);
 	}
+	conf_moh_update(conf, false);
 	return 0;
 }
 
@@ -957,6 +975,7 @@ void conf_member_del(struct conf_member *m, const char *why)
 	}
 	m->play_file = mem_deref(m->play_file);
 	list_unlink(&m->le);
+	conf_relate_gone(m);
 	if (m->ghost)
 		conf->ghosts--;
 	else
@@ -985,6 +1004,8 @@ void conf_member_del(struct conf_member *m, const char *why)
 	}
 	if (!conf->destroying && should_end(conf, m))
 		conf_destroy(conf);
+	else if (!conf->destroying)
+		conf_moh_update(conf, false);
 	/* The application ends and the dialplan goes on, after the kicked sound. */
 	if (x)
 		conf_member_finish(m, sound);

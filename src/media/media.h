@@ -108,12 +108,18 @@ unsigned media_stream_rate(const struct media_stream *ms);
 
 int  media_room_alloc(struct media_stream **roomp, const struct media_room_cfg *cfg);
 
+/* Members one member may be kept from hearing (conference relate). */
+#define MEDIA_MIX_DEAF_MAX 32
+
 struct media_mix_prm {
 	bool speak;                  /* false: muted, still measured (mute-detect) */
 	bool hear;                   /* false: deaf, hears silence */
 	int vol_in;                  /* -4..4: gain on what the member says */
 	int vol_out;                 /* -4..4: volume of what the member hears */
 	unsigned energy_level;       /* mean |sample| a frame needs to count as talk, 0 any */
+	/* Members whose voice is left out of what this one hears: media_mix_member_id. */
+	unsigned ndeaf_to;
+	uint32_t deaf_to[MEDIA_MIX_DEAF_MAX];
 };
 
 /* Talk detection: the member started (true) or stopped talking; signalling thread. */
@@ -128,6 +134,8 @@ int  media_mix_join(struct media_stream *room, struct media_stream *ms,
 		    const struct media_mix_prm *prm, media_mix_h *h, void *arg);
 int  media_mix_set(struct media_stream *ms, const struct media_mix_prm *prm);
 void media_mix_leave(struct media_stream *ms);
+/* What names ms in another member's deaf_to (fixed for the stream's life). */
+uint32_t media_mix_member_id(const struct media_stream *ms);
 /* The member's last measured energy (mean |sample| of its last frame). */
 unsigned media_mix_energy(const struct media_stream *ms);
 

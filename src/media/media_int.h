@@ -82,6 +82,9 @@ struct mmember {
 	unsigned below;                     /* frames under the gate while talking */
 	unsigned energy;
 	bool contrib;                       /* this tick: in the sum */
+	unsigned ndeaf_to;                  /* relate: streams (ids) it does not hear */
+	uint32_t deaf_to[MEDIA_MIX_DEAF_MAX];
+	bool deaf_now;                      /* this tick: one of them is in the sum */
 	enum { MIX_SILENT, MIX_SHARED, MIX_OWN } hears, heard;  /* this tick, the last */
 	/* at the room's rate */
 	int16_t hi[MIX_FRAME_MAX];          /* this tick's frame, resampled up */
@@ -102,15 +105,14 @@ struct mmix {
 	uint32_t noise;                     /* comfort noise generator state */
 	struct mstream **top;               /* max_talkers scratch: the loudest */
 	int32_t sum[MIX_FRAME_MAX];
+	int32_t acc[MIX_FRAME_MAX];         /* own_mix scratch: a sum less some members */
 	int16_t mix[MIX_FRAME_MAX];         /* the whole mix, saturated, at the rate */
-	int16_t play[MIX_FRAME_MAX];        /* the room's player, resampled up */
 	int16_t mix8[MEDIA_FRAME];          /* the whole mix at 8 kHz: what members share */
 	bool silent;
 	uint8_t enc[2][MEDIA_FRAME];        /* mix8 encoded, PCMU and PCMA */
 	bool enc_ok[2];
 	struct mrs_kernel rs;
 	struct mrs_down rs_mix;
-	struct mrs_up rs_play;
 };
 
 /*

@@ -1,8 +1,9 @@
 /*
  * mix.c - conference rooms in the media workers: one sum per room and tick,
  * N-1 per member with saturation, per-member gain and volume, energy-gated
- * talk detection with a hangover, a cap on mixed talkers, comfort noise, and
- * one shared encoded frame for every member that hears the plain sum.
+ * talk detection with a hangover, a cap on mixed talkers, comfort noise,
+ * members kept from hearing others (relate), and one shared encoded frame for
+ * every member that hears the plain sum.
  *
  * A room mixes at its rate (8 kHz times 1..6): members' frames are resampled
  * up on the way in and every mix down on the way out (resample.c).
@@ -20,6 +21,8 @@
 #include "media/g711.h"
 #include "media/media_int.h"
 #include "media/play_int.h"
+
+_Static_assert(PLAY_MAX_UP == MIX_MAX_UP, "a room's player runs at any room rate");
 
 /*
  * Talking ends after this many frames under the gate (400 ms): the gaps
@@ -172,15 +175,12 @@ static void sum_up(struct worker *w, struct mstream *room)
 			mx->sum[j] += mm->in[j];
 		}
 	}
-	/* A file played to the room is part of the sum: everybody hears it. */
+	/*
+	 * A file played to the room is part of the sum: everybody hears it. The
+	 * room's player runs at the room's rate (play.c decodes to it).
+	 */
 	if (room->player)
 		play = media_player_frame(room, w->tick, NULL);
-	if (play && mx->up > 1) {
-		resample_up(&mx->rs, &mx->rs_play, play, mx->play);
-		play = mx->play;
-	} else if (!play && mx->up > 1) {
-		memset(&mx->rs_play, 0, sizeof(mx->rs_play));
-	}
 	if (play)
 		for (j = 0; j < mx->flen; j++)
 			mx->sum[j] += play[j];
@@ -192,15 +192,54 @@ static void sum_up(struct worker *w, struct mstream *room)
 			mx->mix[j] = sat16(mx->sum[j]);
 }
 
-/* What one member hears when it is not the plain mix: N-1, its volume. */
+static bool deaf_to(const struct mmember *mm, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < mm->ndeaf_to; i++)
+		if (mm->deaf_to[i] == id)
+			return true;
+	return false;
+}
+
+/* relate: does a member it must not hear talk into the sum this tick? */
+static bool hears_deaf(const struct mmix *mx, const struct mmember *mm)
+{
+	unsigned i;
+
+	for (i = 0; mm->ndeaf_to && i < mx->n; i++)
+		if (mx->m[i]->mm->contrib && deaf_to(mm, mx->m[i]->id))
+			return true;
+	return false;
+}
+
+/*
+ * What one member hears when it is not the plain mix: N-1 less those it
+ * must not hear (relate), at its volume. The sum is rebuilt in place in o's
+ * room-rate buffer only when someone is left out: 32-bit, then saturated.
+ */
 static void own_mix(struct mmix *mx, struct mmember *mm)
 {
 	int16_t *o = mx->up == 1 ? mm->out8 : mm->out;
-	unsigned j;
+	unsigned i, j;
 
 	if (!mm->contrib && mx->silent) {
 		for (j = 0; j < mx->flen; j++)
 			o[j] = sat16(mx->mix[j] * mm->gain_out / 256);
+	} else if (mm->deaf_now) {
+		int32_t *acc = mx->acc;
+
+		for (j = 0; j < mx->flen; j++)
+			acc[j] = mx->sum[j] - (mm->contrib ? mm->in[j] : 0);
+		for (i = 0; i < mx->n; i++) {
+			const struct mmember *s = mx->m[i]->mm;
+
+			if (s != mm && s->contrib && deaf_to(mm, mx->m[i]->id))
+				for (j = 0; j < mx->flen; j++)
+					acc[j] -= s->in[j];
+		}
+		for (j = 0; j < mx->flen; j++)
+			o[j] = sat16(acc[j] * mm->gain_out / 256);
 	} else {
 		for (j = 0; j < mx->flen; j++) {
 			int32_t v = mx->sum[j] - (mm->contrib ? mm->in[j] : 0);
@@ -227,9 +266,10 @@ void media_mix_tick(struct worker *w, struct mstream *room)
 	for (i = 0; i < mx->n; i++) {
 		struct mmember *mm = mx->m[i]->mm;
 
+		mm->deaf_now = hears_deaf(mx, mm);
 		if (!mm->hear) {
 			mm->hears = MIX_SILENT;
-		} else if (!mm->contrib && mm->gain_out == 256) {
+		} else if (!mm->contrib && mm->gain_out == 256 && !mm->deaf_now) {
 			mm->hears = mx->silent && !mx->cn_level ? MIX_SILENT : MIX_SHARED;
 		} else {
 			mm->hears = MIX_OWN;
@@ -268,6 +308,8 @@ static void apply(struct mmember *mm, const struct media_mix_prm *prm)
 	mm->gain_in = gain_of(prm->vol_in);
 	mm->gain_out = gain_of(prm->vol_out);
 	mm->level = prm->energy_level;
+	mm->ndeaf_to = prm->ndeaf_to < MEDIA_MIX_DEAF_MAX ? prm->ndeaf_to : MEDIA_MIX_DEAF_MAX;
+	memcpy(mm->deaf_to, prm->deaf_to, mm->ndeaf_to * sizeof(*mm->deaf_to));
 }
 
 static void leave(struct mstream *st)
@@ -506,6 +548,14 @@ void media_mix_leave(struct media_stream *ms)
 	err = mix_cmd(ms, CMD_MIX_LEAVE, NULL);
 	if (err && err != ENODEV)
 		log_err("media: cannot take stream out of its room: %s\n", strerror(err));
+}
+
+uint32_t media_mix_member_id(const struct media_stream *ms)
+{
+	const struct mstream *st = ms ? media_stream_state(ms) : NULL;
+
+	/* Set when the stream is made, never changed: no race with its worker. */
+	return st ? st->id : 0;
 }
 
 unsigned media_mix_energy(const struct media_stream *ms)

@@ -47,7 +47,8 @@ struct tts_item {
 struct tts_wait {
 	struct media_play *mp;       /* the handle owning this */
 	char *prefix;
-	bool mix;
+	unsigned rate;               /* the stream's */
+	bool mix, loop;
 	bool list;                   /* file_string:// */
 	unsigned nitem, pending;
 	struct tts_item it[MAX_SOURCES];
@@ -112,7 +113,8 @@ int media_sound_path(char **pathp, const char *file, const char *prefix)
 	return 0;
 }
 
-static int src_file(struct mplay_src *s, const char *file, const char *prefix)
+static int src_file(struct mplay_src *s, const char *file, const char *prefix,
+		    unsigned rate)
 {
 	char *path = NULL;
 	size_t n = 0;
@@ -122,7 +124,7 @@ static int src_file(struct mplay_src *s, const char *file, const char *prefix)
 	if (err == ENOENT)
 		log_notice("media: sound file not found: %s\n", path);
 	if (!err) {
-		err = sound_load(path, &s->pcm, &n);
+		err = sound_load(path, rate, &s->pcm, &n);
 		s->kind = MPLAY_PCM;
 		s->len = n;
 	}
@@ -131,7 +133,8 @@ static int src_file(struct mplay_src *s, const char *file, const char *prefix)
 }
 
 /* One item: a tone, a silence or a file. */
-static int src_parse(struct mplay_src *s, const char *item, const char *prefix)
+static int src_parse(struct mplay_src *s, const char *item, const char *prefix,
+		     unsigned rate)
 {
 	const char *scheme_end = strstr(item, "://");
 	char *e;
@@ -139,7 +142,7 @@ static int src_parse(struct mplay_src *s, const char *item, const char *prefix)
 	int err;
 
 	if (!strncasecmp(item, TONE_SCHEME, strlen(TONE_SCHEME))) {
-		err = tone_parse(item + strlen(TONE_SCHEME), &s->tone);
+		err = tone_parse(item + strlen(TONE_SCHEME), rate, &s->tone);
 		if (err)
 			return err;
 		s->kind = MPLAY_TONE;
@@ -153,13 +156,13 @@ static int src_parse(struct mplay_src *s, const char *item, const char *prefix)
 		if (e == item || (*e && *e != ','))
 			return EINVAL;
 		s->kind = MPLAY_SILENCE;
-		s->len = ms < 0 ? UINT64_MAX : (uint64_t)ms * (PLAY_RATE / 1000);
+		s->len = ms < 0 ? UINT64_MAX : (uint64_t)ms * (rate / 1000);
 		return 0;
 	}
 	/* say:, phrase:, http:// ... are not ours; tts:// has been synthesised. */
 	if (scheme_end && !memchr(item, '/', (size_t)(scheme_end - item)))
 		return ENOTSUP;
-	return src_file(s, item, prefix);
+	return src_file(s, item, prefix, rate);
 }
 
 void mplay_free(struct mplay *p)
@@ -175,7 +178,7 @@ void mplay_free(struct mplay *p)
 	free(p);
 }
 
-int mplay_build(struct mplay **pp, const char *source, const char *prefix)
+int mplay_build(struct mplay **pp, const char *source, const char *prefix, unsigned rate)
 {
 	char *list = NULL, *item, *save = NULL;
 	struct mplay *p;
@@ -183,7 +186,8 @@ int mplay_build(struct mplay **pp, const char *source, const char *prefix)
 	const char *c;
 	int err = 0;
 
-	if (!pp || !source || !*source)
+	if (!pp || !source || !*source || rate < PLAY_RATE || rate % PLAY_RATE ||
+	    rate / PLAY_RATE > PLAY_MAX_UP)
 		return EINVAL;
 	if (!strncasecmp(source, LIST_SCHEME, strlen(LIST_SCHEME))) {
 		source += strlen(LIST_SCHEME);
@@ -200,12 +204,14 @@ int mplay_build(struct mplay **pp, const char *source, const char *prefix)
 		mem_deref(list);
 		return ENOMEM;
 	}
+	p->rate = rate;
+	p->flen = PLAY_FRAME * (rate / PLAY_RATE);
 	if (!list) {
-		err = src_parse(&p->src[p->nsrc++], source, prefix);
+		err = src_parse(&p->src[p->nsrc++], source, prefix, rate);
 	} else {
 		for (item = strtok_r(list, "!", &save); item && !err;
 		     item = strtok_r(NULL, "!", &save))
-			err = src_parse(&p->src[p->nsrc++], item, prefix);
+			err = src_parse(&p->src[p->nsrc++], item, prefix, rate);
 		if (!err && !p->nsrc)
 			err = EINVAL;
 	}
@@ -277,7 +283,7 @@ int media_source_length(const char *source, const char *prefix, uint64_t *msp)
 		*msp = 0;
 		return tts_check(source);
 	}
-	err = mplay_build(&p, source, prefix ? prefix : default_prefix(&tmp));
+	err = mplay_build(&p, source, prefix ? prefix : default_prefix(&tmp), PLAY_RATE);
 	mem_deref(tmp);
 	if (err)
 		return err;
@@ -308,6 +314,11 @@ bool mplay_read(struct mplay *p, int16_t *out, unsigned n)
 			p->cur++;
 			p->pos = 0;
 			memset(&p->tpos, 0, sizeof(p->tpos));
+			/* Empty sources only would loop here for ever: they end it. */
+			if (p->cur == p->nsrc && p->loop && p->looped) {
+				p->cur = 0;
+				p->looped = false;
+			}
 			continue;
 		}
 		if (done == n)
@@ -327,6 +338,7 @@ bool mplay_read(struct mplay *p, int16_t *out, unsigned n)
 		}
 		p->pos += k;
 		done += k;
+		p->looped = true;
 	}
 	if (done < n)
 		memset(out + done, 0, (n - done) * sizeof(*out));
@@ -346,16 +358,16 @@ const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16
 		/* Time stands: silence instead of what plays (or the partner, when mixed). */
 		if (p->mix)
 			return under;
-		memset(p->out, 0, sizeof(p->out));
+		memset(p->out, 0, p->flen * sizeof(*p->out));
 		return p->out;
 	}
-	if (!mplay_read(p, p->out, PLAY_FRAME)) {
+	if (!mplay_read(p, p->out, p->flen)) {
 		p->finished = true;
 		media_up_post(st->id, MEDIA_UP_PLAY_DONE, 0, p->token);
 	}
-	mplay_volume(p, p->out, PLAY_FRAME);
+	mplay_volume(p, p->out, p->flen);
 	if (p->mix && under) {
-		for (i = 0; i < PLAY_FRAME; i++) {
+		for (i = 0; i < p->flen; i++) {
 			int32_t v = (int32_t)p->out[i] + under[i];
 
 			p->out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
@@ -458,7 +470,7 @@ static void handle_stop(struct media_play *mp)
 }
 
 /* Hand a built player to the worker; on failure the caller still owns p. */
-static int handle_send(struct media_play *mp, struct mplay *p, bool mix)
+static int handle_send(struct media_play *mp, struct mplay *p, bool mix, bool loop)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
 	int err;
@@ -469,6 +481,7 @@ static int handle_send(struct media_play *mp, struct mplay *p, bool mix)
 		next_token++;
 	mp->token = p->token = next_token;
 	p->mix = mix;
+	p->loop = loop;
 	c->type = CMD_PLAY;
 	c->u.play.p = p;
 	c->u.play.token = p->token;
@@ -558,10 +571,10 @@ static void tts_ready(struct tts_wait *w)
 	}
 	mem_deref(mb);
 	if (!err)
-		err = mplay_build(&p, src, w->prefix);
+		err = mplay_build(&p, src, w->prefix, w->rate);
 	mem_deref(src);
 	if (!err)
-		err = handle_send(w->mp, p, w->mix);
+		err = handle_send(w->mp, p, w->mix, w->loop);
 	if (err) {
 		mplay_free(p);
 		tts_fail(w, err);
@@ -639,7 +652,8 @@ static int tts_wait_alloc(struct tts_wait **wp, const char *source, const char *
 }
 
 static int play_tts(struct media_stream *ms, struct media_play **slot, const char *source,
-		    const char *prefix, bool mix, media_play_done_h *h, void *arg)
+		    const char *prefix, const struct media_play_opts *opts,
+		    media_play_done_h *h, void *arg)
 {
 	struct media_play *mp = NULL;
 	struct tts_wait *w = NULL;
@@ -653,7 +667,9 @@ static int play_tts(struct media_stream *ms, struct media_play **slot, const cha
 		return err;
 	}
 	w->mp = mp;
-	w->mix = mix;
+	w->mix = opts && opts->mix;
+	w->loop = opts && opts->loop;
+	w->rate = media_stream_rate(ms);
 	mp->tts = w;
 	/* What played before stops now, not when the speech is ready. */
 	if (*slot) {
@@ -672,7 +688,6 @@ int media_play_ex(struct media_stream *ms, const char *source,
 	struct mplay *p = NULL;
 	char *tmp = NULL;
 	const char *prefix = opts && opts->prefix ? opts->prefix : default_prefix(&tmp);
-	bool mix = opts && opts->mix;
 	int err;
 
 	if (!slot || !source) {
@@ -680,14 +695,15 @@ int media_play_ex(struct media_stream *ms, const char *source,
 		goto out;
 	}
 	if (has_tts(source)) {
-		err = play_tts(ms, slot, source, prefix, mix, h, arg);
+		err = play_tts(ms, slot, source, prefix, opts, h, arg);
 		goto out;
 	}
-	err = mplay_build(&p, source, prefix);
+	/* A room's files are decoded straight to its rate: they keep their band. */
+	err = mplay_build(&p, source, prefix, media_stream_rate(ms));
 	if (!err)
 		err = handle_alloc(&mp, ms, h, arg);
 	if (!err)
-		err = handle_send(mp, p, mix);
+		err = handle_send(mp, p, opts && opts->mix, opts && opts->loop);
 	if (err)
 		goto out;
 	p = NULL;

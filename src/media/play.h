@@ -12,7 +12,8 @@
  *                                 come later, through the handler (EIO)
  *   <path>                        any file libsndfile reads, at any rate; relative
  *                                 paths are under the prefix
- * Files are decoded whole (to 8 kHz) here, before the worker gets the player:
+ * Files are decoded whole here, resampled to the stream's rate (8 kHz, a
+ * room's media_stream_rate), before the worker gets the player:
  * the worker only copies frames. A recorder writes the stream's decoded audio
  * (8 kHz mono 16-bit WAV) from a ring the worker fills; the file is written
  * here, on the signalling thread, a few times a second.
@@ -33,6 +34,7 @@ typedef void (media_play_done_h)(int err, void *arg);
 struct media_play_opts {
 	const char *prefix;      /* directory of relative paths; NULL: sound_prefix, sounds_dir */
 	bool mix;                /* mix over the partner's audio instead of replacing it */
+	bool loop;               /* from the start again at the end, until stopped (hold music) */
 };
 
 /*

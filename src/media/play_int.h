@@ -19,14 +19,20 @@ struct media_rec;
 struct cmd;
 
 #define PLAY_RATE        8000
-#define PLAY_FRAME       160             /* samples per 20 ms tick */
+#define PLAY_FRAME       160             /* samples per 20 ms tick at 8 kHz */
+/*
+ * A player runs at its stream's rate: 8 kHz for a call, a room's rate (8 kHz
+ * times 1..PLAY_MAX_UP, mix.c's MIX_MAX_UP) for a room.
+ */
+#define PLAY_MAX_UP      6
+#define PLAY_FRAME_MAX   (PLAY_FRAME * PLAY_MAX_UP)
 #define TONE_MAX_FREQS   4
-/* Longest sound file loaded (samples at 8 kHz): ten minutes, 9.6 MB of PCM. */
-#define PLAY_MAX_SAMPLES (600u * PLAY_RATE)
+/* Longest sound file loaded: ten minutes (9.6 MB of PCM at 8 kHz, 57.6 at 48). */
+#define PLAY_MAX_SECONDS 600u
 
 /* ---- TGML (tone.c) ---------------------------------------------------------- */
 
-/* One %(on,off,f1[,f2..]) segment, in samples at 8 kHz. */
+/* One %(on,off,f1[,f2..]) segment, in samples at the program's rate. */
 struct tone_seg {
 	uint32_t on, off;
 	unsigned nfreq;
@@ -49,9 +55,10 @@ struct tone_prog {
  * the next segment N times, "L=N" (or ";loops=N" anywhere) play the script N
  * times in all, -1 for ever. Other FreeSWITCH settings (r=, c=, d=, >=, <=, +=,
  * w=) are accepted and ignored. Returns EINVAL on a malformed script or one
- * that makes no sound at all. Free with free(). Any thread.
+ * that makes no sound at all. `rate`: the samples per second it is made at
+ * (a multiple of 1000). Free with free(). Any thread.
  */
-int  tone_parse(const char *tgml, struct tone_prog **progp);
+int  tone_parse(const char *tgml, unsigned rate, struct tone_prog **progp);
 
 /* Generator position inside a tone_prog; all zero is the start. */
 struct tone_pos {
@@ -77,18 +84,19 @@ void tone_seek(const struct tone_prog *tp, struct tone_pos *pos, uint64_t at);
 
 /*
  * Read a whole sound file that libsndfile knows (WAV, AU, FLAC, OGG ...), mix
- * its channels down and resample it to 8 kHz 16-bit: *pcmp (malloc) and *lenp
- * samples. ENOENT if it does not exist, ENOTSUP if libsndfile cannot read it.
- * Files longer than PLAY_MAX_SAMPLES are cut there. Signalling thread.
+ * its channels down and resample it to `rate` (the stream's) 16-bit in one
+ * step: *pcmp (malloc) and *lenp samples. ENOENT if it does not exist,
+ * ENOTSUP if libsndfile cannot read it. Files longer than PLAY_MAX_SECONDS
+ * are cut there. Signalling thread.
  */
-int  sound_load(const char *path, int16_t **pcmp, size_t *lenp);
+int  sound_load(const char *path, unsigned rate, int16_t **pcmp, size_t *lenp);
 
 /*
- * Windowed-sinc resampling of `n` float samples at `in_rate` to 8 kHz: the
- * anti-alias filter cuts at 0.45 of the lower rate. *outp (malloc), *outn.
+ * Windowed-sinc resampling of `n` float samples at `in_rate` to `out_rate`:
+ * the anti-alias filter cuts at 0.45 of the lower rate. *outp (malloc), *outn.
  */
-int  sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp,
-		    size_t *outn);
+int  sound_resample(const float *in, size_t n, unsigned in_rate, unsigned out_rate,
+		    int16_t **outp, size_t *outn);
 /*
  * The kernel both resamplers use (this one and mix.c's, resample.c): a
  * low-pass at fc/2 cycles per sample, Blackman-windowed over |x| <= half.
@@ -115,7 +123,10 @@ struct mplay_src {
  */
 struct mplay {
 	uint16_t token;
+	unsigned rate, flen;                 /* samples per second, per tick */
 	bool mix;                            /* over the partner's audio, not instead */
+	bool loop;                           /* the sources again at their end, for ever */
+	bool looped;                         /* a sample since the last start: loop on */
 	bool finished;                       /* sent MEDIA_UP_PLAY_DONE; plays nothing */
 	uint32_t last_tick;                  /* the tick it last produced a frame for */
 	bool ran;
@@ -125,16 +136,21 @@ struct mplay {
 	bool paused;                         /* file control (playctl.c): silence, time stands */
 	int vol;                             /* -4..4 steps, 0 as recorded */
 	int speed;                           /* kept for "restart"; not applied */
-	int16_t out[PLAY_FRAME];
+	int16_t out[PLAY_FRAME_MAX];
 	struct mplay_src src[];
 };
 
-/* Parse `source` into a player (files decoded now); relative paths under prefix. */
-int  mplay_build(struct mplay **pp, const char *source, const char *prefix);
+/*
+ * Parse `source` into a player at `rate` (PLAY_RATE times 1..PLAY_MAX_UP):
+ * files decoded and resampled to it now, tones made at it; relative paths
+ * under prefix.
+ */
+int  mplay_build(struct mplay **pp, const char *source, const char *prefix, unsigned rate);
 void mplay_free(struct mplay *p);
 /*
  * The next n samples; false when the sources ran out (the rest of out is
- * zeros). Pure: the unit tests drive it directly.
+ * zeros; a looping player runs out only when its sources make no sound at
+ * all). Pure: the unit tests drive it directly.
  */
 bool mplay_read(struct mplay *p, int16_t *out, unsigned n);
 
@@ -170,7 +186,10 @@ void mrec_release(struct mrec *r);
 
 /* ---- hooks ------------------------------------------------------------------ */
 
-/* tick.c, worker: this tick's frame of st's player over `under` (NULL: silence). */
+/*
+ * tick.c, mix.c, worker: this tick's frame of st's player (its flen samples,
+ * at its rate) over `under` (NULL: silence).
+ */
 const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16_t *under);
 /* tick.c, worker, after sending: a player that sent nothing this tick moves on. */
 void media_player_idle(struct mstream *st, uint32_t tick);

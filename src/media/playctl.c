@@ -108,10 +108,10 @@ void mplay_control(struct mplay *p, int op, int val)
 		p->paused = !p->paused;
 		break;
 	case MEDIA_FCTL_SEEK:
-		seek_to(p, (int64_t)p->pos + (int64_t)val * (PLAY_RATE / 1000));
+		seek_to(p, (int64_t)p->pos + (int64_t)val * (p->rate / 1000));
 		break;
 	case MEDIA_FCTL_SEEK_TO:
-		seek_to(p, (int64_t)val * (PLAY_RATE / 1000));
+		seek_to(p, (int64_t)val * (p->rate / 1000));
 		break;
 	case MEDIA_FCTL_RESTART:
 		p->speed = 0;

@@ -1,6 +1,7 @@
 /*
  * sndfile.c - sound files for media_play: read whole with libsndfile, mixed to
- * mono and resampled to 8 kHz (windowed sinc) before a worker ever sees them.
+ * mono and resampled to the stream's rate (windowed sinc) before a worker
+ * ever sees them.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +15,8 @@
 /* Zero crossings of the sinc on each side (at the cut-off): quality vs. cost. */
 #define SINC_ZEROS   16
 #define READ_CHUNK   4096
+/* Largest weight table of the tabled resampler (doubles): 2 MB. */
+#define TABLE_MAX    (1u << 18)
 
 static int16_t to_s16(double x)
 {
@@ -35,20 +38,76 @@ double sound_sinc(double x, double fc, double half)
 	return h * blackman(x / half);
 }
 
-int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, size_t *outn)
+static unsigned gcd(unsigned a, unsigned b)
+{
+	while (b) {
+		unsigned t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * Output i sits at t = i * p / q input samples: its taps' offsets repeat
+ * with i mod q, so for the usual rates (8/16/44.1/48 kHz: q <= 160) every
+ * weight is computed once, into a table, instead of a sine per tap.
+ */
+static int resample_table(const float *in, size_t n, unsigned p, unsigned q, double fc,
+			  double half, int16_t *out, size_t on)
+{
+	long J = (long)floor(half) + 1, ntap = 2 * J + 2, j;
+	double *w;
+	size_t i;
+
+	if ((uint64_t)q * (uint64_t)ntap > TABLE_MAX)
+		return E2BIG;
+	w = malloc((size_t)q * (size_t)ntap * sizeof(*w));
+	if (!w)
+		return ENOMEM;
+	for (i = 0; i < q; i++) {
+		for (j = 0; j < ntap; j++) {
+			double x = (double)i / q + (double)(J - j);
+
+			/* Outside the window: not a tap (the direct form's bounds). */
+			w[i * ntap + j] = fabs(x) <= half ? sound_sinc(x, fc, half) : 0.0;
+		}
+	}
+	for (i = 0; i < on; i++) {
+		uint64_t at = (uint64_t)i * p;
+		long ti = (long)(at / q), k0 = ti - J;
+		const double *wr = w + (at % q) * (uint64_t)ntap;
+		double acc = 0.0, wsum = 0.0;
+
+		for (j = k0 < 0 ? -k0 : 0; j < ntap && k0 + j < (long)n; j++) {
+			acc += wr[j] * in[k0 + j];
+			wsum += wr[j];
+		}
+		/* Normalised by the taps used: no droop at the file's edges. */
+		out[i] = to_s16(wsum > 1e-9 ? acc / wsum : 0.0);
+	}
+	free(w);
+	return 0;
+}
+
+int sound_resample(const float *in, size_t n, unsigned in_rate, unsigned out_rate,
+		   int16_t **outp, size_t *outn)
 {
 	double ratio, fc, half;
+	unsigned g;
 	int16_t *out;
 	size_t on, i;
+	int err;
 
-	if (!in_rate || !outp || !outn)
+	if (!in_rate || !out_rate || !outp || !outn)
 		return EINVAL;
-	ratio = (double)in_rate / PLAY_RATE;               /* input samples per output */
+	ratio = (double)in_rate / out_rate;                /* input samples per output */
 	on = (size_t)((double)n / ratio);
 	out = malloc((on ? on : 1) * sizeof(*out));
 	if (!out)
 		return ENOMEM;
-	if (in_rate == PLAY_RATE) {
+	if (in_rate == out_rate) {
 		for (i = 0; i < on; i++)
 			out[i] = to_s16(in[i]);
 		goto done;
@@ -59,6 +118,14 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, 
 	 */
 	fc = 2.0 * SOUND_CUTOFF * (ratio > 1.0 ? 1.0 / ratio : 1.0);
 	half = SINC_ZEROS / fc;                               /* input samples each side */
+	g = gcd(in_rate, out_rate);
+	err = resample_table(in, n, in_rate / g, out_rate / g, fc, half, out, on);
+	if (err == ENOMEM) {
+		free(out);
+		return err;
+	}
+	if (!err)
+		goto done;
 	for (i = 0; i < on; i++) {
 		double t = (double)i * ratio, acc = 0.0, wsum = 0.0;
 		long k0 = (long)ceil(t - half), k1 = (long)floor(t + half), k;
@@ -73,7 +140,6 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, 
 			acc += h * in[k];
 			wsum += h;
 		}
-		/* Normalised by the taps used: no droop at the file's edges. */
 		out[i] = to_s16(wsum > 1e-9 ? acc / wsum : 0.0);
 	}
  done:
@@ -82,7 +148,7 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, int16_t **outp, 
 	return 0;
 }
 
-int sound_load(const char *path, int16_t **pcmp, size_t *lenp)
+int sound_load(const char *path, unsigned rate, int16_t **pcmp, size_t *lenp)
 {
 	SF_INFO info = {0};
 	SNDFILE *sf;
@@ -91,7 +157,7 @@ int sound_load(const char *path, int16_t **pcmp, size_t *lenp)
 	sf_count_t got, frames;
 	int err = 0;
 
-	if (!path || !pcmp || !lenp)
+	if (!path || !rate || !pcmp || !lenp)
 		return EINVAL;
 	if (access(path, R_OK))
 		return errno == ENOENT ? ENOENT : EACCES;
@@ -104,11 +170,9 @@ int sound_load(const char *path, int16_t **pcmp, size_t *lenp)
 		err = ENOTSUP;
 		goto out;
 	}
-	/* The longest input that still fits PLAY_MAX_SAMPLES once at 8 kHz. */
-	frames = (sf_count_t)((double)PLAY_MAX_SAMPLES * info.samplerate / PLAY_RATE);
+	frames = (sf_count_t)PLAY_MAX_SECONDS * info.samplerate;
 	if (info.frames > frames)
-		log_warn("media: %s is longer than %u s, cut there\n", path,
-			 PLAY_MAX_SAMPLES / PLAY_RATE);
+		log_warn("media: %s is longer than %u s, cut there\n", path, PLAY_MAX_SECONDS);
 	cap = (size_t)(info.frames > 0 && info.frames < frames ? info.frames : READ_CHUNK);
 	mono = malloc(cap * sizeof(*mono));
 	chunk = malloc((size_t)READ_CHUNK * (size_t)info.channels * sizeof(*chunk));
@@ -142,7 +206,7 @@ int sound_load(const char *path, int16_t **pcmp, size_t *lenp)
 			mono[n++] = (float)(sum / info.channels);
 		}
 	}
-	err = sound_resample(mono, n, (unsigned)info.samplerate, pcmp, lenp);
+	err = sound_resample(mono, n, (unsigned)info.samplerate, rate, pcmp, lenp);
  out:
 	free(mono);
 	free(chunk);

@@ -52,7 +52,7 @@ static int parse_int(const char *s, const char *end, long lo, long hi, long *v)
 
 /* "on,off,f1[,f2...]" between the brackets. */
 static int parse_seg(const char *s, const char *end, double db, unsigned reps,
-		     struct tone_seg *seg)
+		     unsigned rate, struct tone_seg *seg)
 {
 	const char *field = s;
 	long on = 0, off = 0;
@@ -82,7 +82,7 @@ static int parse_seg(const char *s, const char *end, double db, unsigned reps,
 					err = EINVAL;
 				else if (hz > 0 && seg->nfreq < TONE_MAX_FREQS)
 					seg->inc[seg->nfreq++] = (uint32_t)llrint(hz * 4294967296.0 /
-										  PLAY_RATE);
+										  rate);
 				f = e < fe ? e + 1 : fe;
 			}
 		}
@@ -95,14 +95,14 @@ static int parse_seg(const char *s, const char *end, double db, unsigned reps,
 	}
 	if (idx < 2)
 		return EINVAL;
-	seg->on = (uint32_t)on * (PLAY_RATE / 1000);
-	seg->off = (uint32_t)off * (PLAY_RATE / 1000);
+	seg->on = (uint32_t)on * (rate / 1000);
+	seg->off = (uint32_t)off * (rate / 1000);
 	seg->reps = reps ? reps : 1;
 	seg->amp = (int16_t)lrint(32767.0 * pow(10.0, db / 20.0));
 	return 0;
 }
 
-int tone_parse(const char *tgml, struct tone_prog **progp)
+int tone_parse(const char *tgml, unsigned rate, struct tone_prog **progp)
 {
 	struct tone_prog *tp;
 	const char *p, *tok;
@@ -112,7 +112,7 @@ int tone_parse(const char *tgml, struct tone_prog **progp)
 	long v = 1;
 	int err = 0;
 
-	if (!tgml || !progp)
+	if (!tgml || !progp || rate < 1000 || rate % 1000 || rate > PLAY_RATE * PLAY_MAX_UP)
 		return EINVAL;
 	pthread_once(&sine_once, sine_init);
 	for (p = tgml; *p; p++)
@@ -139,7 +139,8 @@ int tone_parse(const char *tgml, struct tone_prog **progp)
 			if (*open != '(' || *close != ')' || close <= open)
 				err = EINVAL;
 			else
-				err = parse_seg(open + 1, close, db, reps, &tp->seg[tp->nseg++]);
+				err = parse_seg(open + 1, close, db, reps, rate,
+						&tp->seg[tp->nseg++]);
 			reps = 0;
 		} else if (!strncasecmp(s, "loops=", 6)) {
 			err = parse_int(s + 6, end, -1, 1000000, &v);

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (mplay_build(&p, SOURCE, "/nonexistent-confab-fuzz")) {
+	if (mplay_build(&p, SOURCE, "/nonexistent-confab-fuzz", PLAY_RATE)) {
 		free(s);
 		return 0;
 	}

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (!tone_parse(s, &tp)) {
+	if (!tone_parse(s, PLAY_RATE, &tp)) {
 		struct tone_pos pos = {0};
 		uint64_t len = tone_length(tp), got = 0;
 
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * machine's files.
 	 */
 	if (s[0] != '/' && strncmp(s, "file_string:///", 15) && !strstr(s, "!/") &&
-	    !mplay_build(&p, s, NO_DIR)) {
+	    !mplay_build(&p, s, NO_DIR, PLAY_RATE)) {
 		for (i = 0; i < MAX_FRAMES && mplay_read(p, frame, PLAY_FRAME); i++)
 			;
 		mplay_free(p);

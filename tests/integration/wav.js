@@ -33,8 +33,9 @@ function readWav(file) {
 	return { fmt, samples };
 }
 
-/* A mono 16-bit WAV of `hz` at `rate`. */
+/* A mono 16-bit WAV of `hz` (or the sum of several, each at `amplitude`) at `rate`. */
 function writeWav(file, rate, hz, secs, amplitude = 12000) {
+	const tones = [].concat(hz);
 	const n = Math.round(rate * secs), b = Buffer.alloc(44 + 2 * n);
 	b.write('RIFF', 0, 'latin1');
 	b.writeUInt32LE(36 + 2 * n, 4);
@@ -49,7 +50,8 @@ function writeWav(file, rate, hz, secs, amplitude = 12000) {
 	b.write('data', 36, 'latin1');
 	b.writeUInt32LE(2 * n, 40);
 	for (let i = 0; i < n; i++)
-		b.writeInt16LE(Math.round(amplitude * Math.sin(2 * Math.PI * hz * i / rate)), 44 + 2 * i);
+		b.writeInt16LE(Math.round(tones.reduce((a, f) =>
+			a + amplitude * Math.sin(2 * Math.PI * f * i / rate), 0)), 44 + 2 * i);
 	fs.mkdirSync(path.dirname(file), { recursive: true });
 	fs.writeFileSync(file, b);
 }

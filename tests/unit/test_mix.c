@@ -218,6 +218,16 @@ static void set(unsigned ph, bool speak, bool hear, int vol_in, int vol_out, uns
 	CHECK_INT(media_mix_set(E.ms[ph], &prm), 0);
 }
 
+/* relate: `ph` keeps A's voice out of what it hears (or no longer). */
+static void deaf_to_a(unsigned ph, bool on)
+{
+	struct media_mix_prm prm = {.speak = true, .hear = true, .ndeaf_to = on};
+
+	prm.deaf_to[0] = media_mix_member_id(E.ms[A]);
+	CHECK(prm.deaf_to[0] != 0);
+	CHECK_INT(media_mix_set(E.ms[ph], &prm), 0);
+}
+
 /*
  * The recording of the room: the whole mix at the room's rate, A's 500 Hz and
  * B's 1000 Hz together, and nothing of the images a poor resampler leaves at
@@ -376,14 +386,22 @@ static void step(void *arg)
 		NOT_HEARS(C, 1500);
 		CHECK(!media_playing(E.room));
 		record_three();
+		deaf_to_a(C, true);
 		break;
-	case 285:   /* the first stops, the third (paused so far) resumes */
+	case 285:   /* relate: C does not hear A, still B; A hears C's silence, B */
+		NOT_HEARS(C, 500);
+		HEARS(C, 1000);
+		HEARS(B, 500);
+		HEARS(A, 1000);
+		deaf_to_a(C, false);
+		/* the first stops, the third (paused so far) resumes */
 		CHECK_INT(media_record_stop_file(E.room, E.wav[0], &E.rec_samples[0]), 0);
 		CHECK_INT(media_record_stop_file(E.room, E.wav[0], NULL), ENOENT);
 		CHECK_INT(media_record_pause_file(E.room, E.wav[2], false), 0);
 		CHECK(media_recording(E.room));
 		break;
-	case 295:
+	case 295:   /* relate cleared: C hears A again */
+		HEARS(C, 500);
 		CHECK_INT(media_record_stop_file(E.room, E.wav[1], &E.rec_samples[1]), 0);
 		CHECK_INT(media_record_stop_file(E.room, E.wav[2], &E.rec_samples[2]), 0);
 		CHECK(!media_recording(E.room));

@@ -26,10 +26,10 @@
 
 static char tmpdir[64];
 
-/* Power at `hz` (Goertzel), normalised by length. */
-static double power_at(const int16_t *x, size_t n, double hz)
+/* Power at `hz` (Goertzel) in samples at `rate`, normalised by length. */
+static double power_at_rate(const int16_t *x, size_t n, double hz, double rate)
 {
-	double k = 2 * cos(2 * M_PI * hz / 8000.0), s1 = 0, s2 = 0;
+	double k = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -39,6 +39,11 @@ static double power_at(const int16_t *x, size_t n, double hz)
 		s1 = s;
 	}
 	return (s1 * s1 + s2 * s2 - k * s1 * s2) / (double)n;
+}
+
+static double power_at(const int16_t *x, size_t n, double hz)
+{
+	return power_at_rate(x, n, hz, 8000.0);
 }
 
 static double rms(const int16_t *x, size_t n)
@@ -74,7 +79,7 @@ static void test_tgml(void)
 	struct tone_prog *tp = NULL;
 	size_t i;
 
-	CHECK_INT(tone_parse("%(1000,0,1000)", &tp), 0);
+	CHECK_INT(tone_parse("%(1000,0,1000)", PLAY_RATE, &tp), 0);
 	if (tp) {
 		CHECK_INT(tp->nseg, 1);
 		CHECK_INT(tp->seg[0].on, 8000);
@@ -87,46 +92,46 @@ static void test_tgml(void)
 	}
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("%(100,100,350,440)", &tp), 0);
+	CHECK_INT(tone_parse("%(100,100,350,440)", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tp->seg[0].nfreq : 0, 2);
 	CHECK_INT(tp ? tone_length(tp) : 0, 1600);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("L=3;%(100,100,350)", &tp), 0);
+	CHECK_INT(tone_parse("L=3;%(100,100,350)", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tp->loops : 0, 3);
 	CHECK_INT(tp ? tone_length(tp) : 0, 4800);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("%(100,0,1000);loops=2", &tp), 0);
+	CHECK_INT(tone_parse("%(100,0,1000);loops=2", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tone_length(tp) : 0, 1600);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse(" l=2 ; %(100,50,440) ;(200,0,480);", &tp), 0);
+	CHECK_INT(tone_parse(" l=2 ; %(100,50,440) ;(200,0,480);", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tp->nseg : 0, 2);
 	CHECK_INT(tp ? tp->seg[0].reps : 0, 2);
 	CHECK_INT(tp ? tp->seg[1].reps : 0, 1);
 	CHECK_INT(tp ? tone_length(tp) : 0, (150 * 2 + 200) * 8);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("v=-20;%(10,0,1000)", &tp), 0);
+	CHECK_INT(tone_parse("v=-20;%(10,0,1000)", PLAY_RATE, &tp), 0);
 	CHECK(tp && tp->seg[0].amp > 3200 && tp->seg[0].amp < 3350);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("%(100,100,350+440)", &tp), 0);
+	CHECK_INT(tone_parse("%(100,100,350+440)", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tp->seg[0].nfreq : 0, 2);
 	free(tp);
 	tp = NULL;
-	CHECK_INT(tone_parse("loops=-1;%(10,10,400)", &tp), 0);
+	CHECK_INT(tone_parse("loops=-1;%(10,10,400)", PLAY_RATE, &tp), 0);
 	CHECK(tp && tone_length(tp) == UINT64_MAX);
 	free(tp);
 	tp = NULL;
 	/* FreeSWITCH's ring-back with its ramp settings, which we ignore */
-	CHECK_INT(tone_parse("v=-7;>=2;+=.1;%(2000,4000,440,480)", &tp), 0);
+	CHECK_INT(tone_parse("v=-7;>=2;+=.1;%(2000,4000,440,480)", PLAY_RATE, &tp), 0);
 	CHECK_INT(tp ? tone_length(tp) : 0, 48000);
 	free(tp);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tp = NULL;
-		CHECK_INT(tone_parse(bad[i], &tp), EINVAL);
+		CHECK_INT(tone_parse(bad[i], PLAY_RATE, &tp), EINVAL);
 		CHECK(!tp);
 	}
 }
@@ -138,7 +143,7 @@ static void test_tone_gen(void)
 	int16_t out[2000];
 	unsigned n;
 
-	CHECK_INT(tone_parse("%(100,100,1000)", &tp), 0);
+	CHECK_INT(tone_parse("%(100,100,1000)", PLAY_RATE, &tp), 0);
 	if (!tp)
 		return;
 	/* Odd chunk sizes: the segment boundaries fall inside a call. */
@@ -153,7 +158,7 @@ static void test_tone_gen(void)
 
 	tp = NULL;
 	memset(&pos, 0, sizeof(pos));
-	CHECK_INT(tone_parse("%(200,0,350,440)", &tp), 0);
+	CHECK_INT(tone_parse("%(200,0,350,440)", PLAY_RATE, &tp), 0);
 	if (!tp)
 		return;
 	CHECK_INT(tone_gen(tp, &pos, out, 1600), 1600);
@@ -184,7 +189,7 @@ static void test_resample(void)
 	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
 		sine(in, rates[i], rates[i], 1000, 0.5);
 		out = NULL;
-		CHECK_INT(sound_resample(in, rates[i], rates[i], &out, &n), 0);
+		CHECK_INT(sound_resample(in, rates[i], rates[i], PLAY_RATE, &out, &n), 0);
 		CHECK_INT(n, 8000);
 		if (!out)
 			continue;
@@ -196,13 +201,41 @@ static void test_resample(void)
 	/* 6 kHz cannot exist at 8 kHz: filtered, not folded down to 2 kHz. */
 	sine(in, 48000, 48000, 6000, 0.5);
 	out = NULL;
-	CHECK_INT(sound_resample(in, 48000, 48000, &out, &n), 0);
+	CHECK_INT(sound_resample(in, 48000, 48000, PLAY_RATE, &out, &n), 0);
 	CHECK(out && rms(out + 100, 7800) < 0.01 * 0.5 * 32767);
+	free(out);
+	/* To a room's rate: 6 kHz of a 44.1 or 48 kHz input stays at 16 kHz ... */
+	for (i = 0; i < 2; i++) {
+		unsigned r = i ? 48000 : 44100;
+
+		sine(in, r, r, 6000, 0.5);
+		out = NULL;
+		CHECK_INT(sound_resample(in, r, r, 16000, &out, &n), 0);
+		CHECK_INT(n, 16000);
+		CHECK(out && fabs(rms(out + 200, 15600) - 0.5 * 32767 / sqrt(2)) < 300);
+		CHECK(out && power_at_rate(out + 200, 15600, 6000, 16000) >
+		      1000 * power_at_rate(out + 200, 15600, 2000, 16000));
+		free(out);
+	}
+	/* ... 8 kHz goes up to 48 kHz at its level, nothing above 3.6 kHz made ... */
+	sine(in, 8000, 8000, 1000, 0.5);
+	out = NULL;
+	CHECK_INT(sound_resample(in, 8000, 8000, 48000, &out, &n), 0);
+	CHECK_INT(n, 48000);
+	CHECK(out && fabs(rms(out + 600, 46800) - 0.5 * 32767 / sqrt(2)) < 300);
+	CHECK(out && power_at_rate(out + 600, 46800, 7000, 48000) * 1e6 <
+	      power_at_rate(out + 600, 46800, 1000, 48000));
+	free(out);
+	/* ... and 9 kHz cannot exist at 16 kHz: filtered, not folded to 7 kHz. */
+	sine(in, 48000, 48000, 9000, 0.5);
+	out = NULL;
+	CHECK_INT(sound_resample(in, 48000, 48000, 16000, &out, &n), 0);
+	CHECK(out && rms(out + 200, 15600) < 0.01 * 0.5 * 32767);
 	free(out);
 	/* 8 kHz passes through. */
 	sine(in, 8000, 8000, 440, 0.25);
 	out = NULL;
-	CHECK_INT(sound_resample(in, 8000, 8000, &out, &n), 0);
+	CHECK_INT(sound_resample(in, 8000, 8000, PLAY_RATE, &out, &n), 0);
 	CHECK_INT(n, 8000);
 	CHECK(out && out[20] == (int16_t)lrint(in[20] * 32767.0));
 	free(out);
@@ -238,21 +271,31 @@ static void test_sound_files(void)
 
 	snprintf(path, sizeof(path), "%s/stereo16k.wav", tmpdir);
 	write_wav(path, 16000, 2, 440, 0.5);
-	CHECK_INT(sound_load(path, &pcm, &n), 0);
+	CHECK_INT(sound_load(path, PLAY_RATE, &pcm, &n), 0);
 	CHECK_INT(n, 4000);
 	CHECK(pcm && dominant(pcm + 100, 3800, 440));
 	free(pcm);
 	pcm = NULL;
 
+	/* Decoded for a 16 kHz room: straight to its rate, 6 kHz kept. */
+	snprintf(path, sizeof(path), "%s/six16k.wav", tmpdir);
+	write_wav(path, 16000, 1, 6000, 0.5);
+	CHECK_INT(sound_load(path, 16000, &pcm, &n), 0);
+	CHECK_INT(n, 8000);
+	CHECK(pcm && power_at_rate(pcm + 100, 7800, 6000, 16000) >
+	      1000 * power_at_rate(pcm + 100, 7800, 2000, 16000));
+	free(pcm);
+	pcm = NULL;
+
 	snprintf(path, sizeof(path), "%s/none.wav", tmpdir);
-	CHECK_INT(sound_load(path, &pcm, &n), ENOENT);
+	CHECK_INT(sound_load(path, PLAY_RATE, &pcm, &n), ENOENT);
 	snprintf(path, sizeof(path), "%s/junk.wav", tmpdir);
 	f = fopen(path, "w");
 	if (f) {
 		fputs("this is not a sound file at all, not even close\n", f);
 		fclose(f);
 	}
-	CHECK_INT(sound_load(path, &pcm, &n), ENOTSUP);
+	CHECK_INT(sound_load(path, PLAY_RATE, &pcm, &n), ENOTSUP);
 }
 
 /* ---- the player ----------------------------------------------------------- */
@@ -302,7 +345,7 @@ static void test_player(void)
 		 "%%(200,0,1000)!tone22k.wav");
 	CHECK_INT(media_source_length(src, tmpdir, &ms), 0);
 	CHECK_INT(ms, 500);
-	CHECK_INT(mplay_build(&p, src, tmpdir), 0);
+	CHECK_INT(mplay_build(&p, src, tmpdir, PLAY_RATE), 0);
 	if (!p)
 		return;
 	CHECK_INT(p->nsrc, 3);
@@ -321,15 +364,66 @@ static void test_player(void)
 	mplay_free(p);
 
 	p = NULL;
-	CHECK_INT(mplay_build(&p, "file_string://silence_stream://20!nosuch.wav", tmpdir),
+	CHECK_INT(mplay_build(&p, "file_string://silence_stream://20!nosuch.wav", tmpdir, PLAY_RATE),
 		  ENOENT);
-	CHECK_INT(mplay_build(&p, "say:en number pronounced 5", tmpdir), ENOENT);
-	CHECK_INT(mplay_build(&p, "http://example.com/a.wav", tmpdir), ENOTSUP);
-	CHECK_INT(mplay_build(&p, "tone_stream://%(1,2", tmpdir), EINVAL);
-	CHECK_INT(mplay_build(&p, "silence_stream://x", tmpdir), EINVAL);
+	CHECK_INT(mplay_build(&p, "say:en number pronounced 5", tmpdir, PLAY_RATE), ENOENT);
+	CHECK_INT(mplay_build(&p, "http://example.com/a.wav", tmpdir, PLAY_RATE), ENOTSUP);
+	CHECK_INT(mplay_build(&p, "tone_stream://%(1,2", tmpdir, PLAY_RATE), EINVAL);
+	CHECK_INT(mplay_build(&p, "silence_stream://x", tmpdir, PLAY_RATE), EINVAL);
 	CHECK_INT(media_source_length("silence_stream://-1", NULL, &ms), 0);
 	CHECK(ms == UINT64_MAX);
 	CHECK(!p);
+	CHECK_INT(mplay_build(&p, "silence_stream://20", tmpdir, 12000), EINVAL);
+	CHECK(!p);
+}
+
+/* A player for a 16 kHz room: 320-sample frames, tones and silence timed at 16 kHz. */
+static void test_player_rate(void)
+{
+	static int16_t all[PLAY_FRAME * 2 * 20];
+	int16_t frame[PLAY_FRAME * 2];
+	struct mplay *p = NULL;
+	unsigned frames = 0;
+
+	CHECK_INT(mplay_build(&p, "file_string://silence_stream://100!tone_stream://"
+			      "%(200,0,3500)!six16k.wav", tmpdir, 16000), 0);
+	if (!p)
+		return;
+	CHECK_INT(p->flen, 320);
+	CHECK_INT(p->src[0].len, 1600);
+	CHECK_INT(p->src[1].len, 3200);
+	CHECK_INT(p->src[2].len, 8000);
+	while (frames < 20 && mplay_read(p, frame, p->flen))
+		memcpy(all + p->flen * frames++, frame, sizeof(frame));
+	CHECK(rms(all, 5 * 320) == 0);
+	CHECK(power_at_rate(all + 5 * 320, 10 * 320, 3500, 16000) >
+	      1000 * power_at_rate(all + 5 * 320, 10 * 320, 1750, 16000));
+	CHECK(power_at_rate(all + 15 * 320, 5 * 320, 6000, 16000) >
+	      1000 * power_at_rate(all + 15 * 320, 5 * 320, 2000, 16000));
+	/* Seeks count ms at the player's rate. */
+	mplay_control(p, MEDIA_FCTL_SEEK, 100);
+	CHECK_INT(p->pos, 1600 + 1600);
+	mplay_free(p);
+
+	/* Looping (hold music): 50 ms of tone, heard in every one of 20 frames. */
+	p = NULL;
+	CHECK_INT(mplay_build(&p, "tone_stream://%(50,0,1000)", tmpdir, PLAY_RATE), 0);
+	if (!p)
+		return;
+	p->loop = true;
+	for (frames = 0; frames < 20; frames++) {
+		CHECK(mplay_read(p, frame, PLAY_FRAME));
+		CHECK(dominant(frame, PLAY_FRAME, 1000));
+	}
+	mplay_free(p);
+	/* A loop of nothing ends. */
+	p = NULL;
+	CHECK_INT(mplay_build(&p, "silence_stream://0", tmpdir, PLAY_RATE), 0);
+	if (!p)
+		return;
+	p->loop = true;
+	CHECK(!mplay_read(p, frame, PLAY_FRAME));
+	mplay_free(p);
 }
 
 static void test_ring(void)
@@ -561,6 +655,7 @@ int main(void)
 	test_sound_files();
 	test_sound_path();
 	test_player();
+	test_player_rate();
 	test_ring();
 	CHECK_INT(libre_init(), 0);
 	CHECK_INT(loop_init(), 0);

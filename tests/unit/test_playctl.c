@@ -64,7 +64,7 @@ static struct mplay *build(const char *src)
 {
 	struct mplay *p = NULL;
 
-	CHECK_INT(mplay_build(&p, src, "/nonexistent"), 0);
+	CHECK_INT(mplay_build(&p, src, "/nonexistent", PLAY_RATE), 0);
 	return p;
 }
 
