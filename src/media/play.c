@@ -362,7 +362,8 @@ const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16
 		memset(p->out, 0, p->flen * sizeof(*p->out));
 		return p->out;
 	}
-	if (!mplay_read(p, p->out, p->flen)) {
+	if (!(p->speed ? mplay_read_speed(p, p->out, p->flen)
+		       : mplay_read(p, p->out, p->flen))) {
 		p->finished = true;
 		media_up_post(st->id, MEDIA_UP_PLAY_DONE, 0, p->token);
 	}
@@ -756,11 +757,6 @@ int media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc)
 		return ENOENT;
 	if (fc->op == MEDIA_FCTL_NONE)
 		return 0;
-	/* Changing the tempo without the pitch needs a time-stretcher we do not have. */
-	if (fc->op == MEDIA_FCTL_SPEED || fc->op == MEDIA_FCTL_SPEED_TO) {
-		log_notice("media: playback speed changes are not supported: ignored\n");
-		return ENOTSUP;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return ENOMEM;

@@ -56,8 +56,8 @@ bool media_playing(struct media_stream *ms);
  * input callback or uuid_fileman: "pause" (toggle), "seek:+N" / "seek:-N"
  * (ms from here; a bare sign is 1000), "seek:N" (ms from the start of the
  * current source), "restart", "volume:+N" / "volume:-N" / "volume:N" (steps,
- * -4..4, 0 is as recorded), "speed:..." (accepted, not supported: a logged
- * no-op), "stop" and "truncate" (end the playback as if it reached its end:
+ * -4..4, 0 is as recorded), "speed:+N" / "speed:-N" / "speed:N" (steps, -2..2:
+ * each a quarter faster or slower, pitch with it, as FreeSWITCH), "stop" and "truncate" (end the playback as if it reached its end:
  * the handler runs with 0). Seeks act on the current item of a file_string://
  * list, as FreeSWITCH plays those one file at a time.
  */
@@ -90,7 +90,7 @@ struct media_fctl_cmd {
 int  media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc);
 /*
  * Apply fc to what plays on ms. ENOENT: nothing plays (or speech is still
- * being synthesised); ENOTSUP: speed, which is logged and ignored.
+ * being synthesised).
  */
 int  media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc);
 /* Whether "pause" has left what plays on ms paused. */

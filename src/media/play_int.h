@@ -135,8 +135,11 @@ struct mplay {
 	struct tone_pos tpos;
 	bool paused;                         /* file control (playctl.c): silence, time stands */
 	int vol;                             /* -4..4 steps, 0 as recorded */
-	int speed;                           /* kept for "restart"; not applied */
+	int speed;                           /* -2..2 steps, 0 as recorded */
+	bool sp_on;                          /* sp_in[0..1] and sp_phase carry on */
+	uint32_t sp_phase;                   /* Q16, between sp_in[0] and sp_in[1] */
 	int16_t out[PLAY_FRAME_MAX];
+	int16_t sp_in[2 * PLAY_FRAME_MAX + 2]; /* the source samples a fast frame takes */
 	struct mplay_src src[];
 };
 
@@ -160,6 +163,11 @@ bool mplay_read(struct mplay *p, int16_t *out, unsigned n);
 void mplay_control(struct mplay *p, int op, int val);
 /* Scale n samples by the player's volume step, saturating. */
 void mplay_volume(const struct mplay *p, int16_t *pcm, unsigned n);
+/*
+ * mplay_read at the player's speed step: n samples made from n / (1 - s/4)
+ * of the source (tempo and pitch change together, as FreeSWITCH's do).
+ */
+bool mplay_read_speed(struct mplay *p, int16_t *out, unsigned n);
 
 /* ---- the recorder ring (record.c) ------------------------------------------ */
 

@@ -86,6 +86,14 @@ static int clamp_vol(int cur, int val)
 	       v < -MEDIA_FCTL_VOL_MAX ? -MEDIA_FCTL_VOL_MAX : (int)v;
 }
 
+/* switch_ivr_play_file keeps speed in -2..2. */
+static int clamp_speed(int cur, int val)
+{
+	int v = clamp_vol(cur, val);
+
+	return v > 2 ? 2 : v < -2 ? -2 : v;
+}
+
 /* Move within the current source; past its end it ends (the next one follows). */
 static void seek_to(struct mplay *p, int64_t at)
 {
@@ -97,6 +105,7 @@ static void seek_to(struct mplay *p, int64_t at)
 	if (at < 0)
 		at = 0;
 	p->pos = (uint64_t)at > s->len ? s->len : (uint64_t)at;
+	p->sp_on = false;
 	if (s->kind == MPLAY_TONE)
 		tone_seek(s->tone, &p->tpos, p->pos);
 }
@@ -124,10 +133,10 @@ void mplay_control(struct mplay *p, int op, int val)
 		p->vol = clamp_vol(0, val);
 		break;
 	case MEDIA_FCTL_SPEED:
-		p->speed = clamp_vol(p->speed, val);
+		p->speed = clamp_speed(p->speed, val);
 		break;
 	case MEDIA_FCTL_SPEED_TO:
-		p->speed = clamp_vol(0, val);
+		p->speed = clamp_speed(0, val);
 		break;
 	case MEDIA_FCTL_STOP:
 	case MEDIA_FCTL_TRUNCATE:
@@ -138,6 +147,9 @@ void mplay_control(struct mplay *p, int op, int val)
 	default:
 		break;
 	}
+	/* Back at normal speed, a later change starts afresh from what played. */
+	if (!p->speed)
+		p->sp_on = false;
 }
 
 void mplay_volume(const struct mplay *p, int16_t *pcm, unsigned n)
@@ -153,4 +165,48 @@ void mplay_volume(const struct mplay *p, int16_t *pcm, unsigned n)
 
 		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 	}
+}
+
+/*
+ * Source samples per output sample in Q16, for speed steps -2..2: FreeSWITCH
+ * makes olen samples into olen * (1 - step / 4), so 1 / (1 - step / 4).
+ */
+static const uint32_t speed_step[5] = {43691, 52429, 65536, 87381, 131072};
+
+bool mplay_read_speed(struct mplay *p, int16_t *out, unsigned n)
+{
+	uint32_t step = speed_step[p->speed + 2];
+	int16_t *b = p->sp_in;
+	bool more = true;
+	uint64_t end;
+	unsigned need, i;
+
+	/*
+	 * b[0] and b[1] are the two source samples around where the next output
+	 * sample falls (sp_phase past b[0]); what this frame takes follows them.
+	 * Starting from the last sample played keeps the change seamless.
+	 */
+	if (!p->sp_on) {
+		b[0] = p->out[p->flen - 1];
+		more = mplay_read(p, &b[1], 1);
+		p->sp_phase = 0;
+		p->sp_on = true;
+	}
+	end = p->sp_phase + (uint64_t)n * step;
+	need = (unsigned)(end >> 16);
+	if (more)
+		more = mplay_read(p, b + 2, need);
+	else
+		memset(b + 2, 0, need * sizeof(*b));
+	for (i = 0; i < n; i++) {
+		uint64_t x = p->sp_phase + (uint64_t)i * step;
+		unsigned k = (unsigned)(x >> 16);
+		int32_t f = (int32_t)(x & 0xffff);
+
+		out[i] = (int16_t)(b[k] + (((int32_t)b[k + 1] - b[k]) * f >> 16));
+	}
+	b[0] = b[need];
+	b[1] = b[need + 1];
+	p->sp_phase = (uint32_t)(end & 0xffff);
+	return more;
 }

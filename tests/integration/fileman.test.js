@@ -31,7 +31,7 @@ const SCRIPTS = {
 	'fctl.lua': `
 local replies = { ["5"] = "pause", ["6"] = "seek:+1500", ["7"] = "restart",
 	["8"] = "volume:-4", ["9"] = "truncate", ["0"] = "break", ["1"] = "seek:0",
-	["2"] = "speed:+1" }
+	["2"] = "speed:-2" }
 function on_input(s, kind, obj)
 	if kind == "dtmf" then
 		return replies[obj.digit] or ""
@@ -94,11 +94,11 @@ const DIALPLAN = `<include>
 `;
 
 /* The tone of each 20 ms packet heard (null: silence or noise), with its time and RMS. */
-function tones(phone) {
+function tones(phone, freqs = FREQS) {
 	return frames(phone).map((f) => {
 		if (f.rms < 500)
 			return { at: f.at, rms: f.rms, f: null };
-		const d = dominant(f.s, FREQS);
+		const d = dominant(f.s, freqs);
 		return { at: f.at, rms: f.rms, f: d.ratio > 10 ? d.freq : null };
 	});
 }
@@ -144,7 +144,7 @@ test('file control', { skip: !sipp.available() && 'sipp not installed', timeout:
 		t.after(async () => { c.destroy(); await server.stop(); });
 
 		/* A call to the script: the digits after `wait` packets of 1000 Hz, then to the end. */
-		async function luaCall(digits, wait = 10) {
+		async function luaCall(digits, wait = 10, freqs = FREQS) {
 			const { phone, uac, uuid } = await phoneCall(server, c, '7300');
 			await heard(phone, 1000, wait);
 			for (const d of digits) {
@@ -158,7 +158,7 @@ test('file control', { skip: !sipp.available() && 'sipp not installed', timeout:
 			const r = await uac.done;
 			phone.close();
 			assert.equal(r.code, 0, r.err + r.out);
-			return { tt: tones(phone), rc };
+			return { tt: tones(phone, freqs), rc };
 		}
 
 		await t.test('no reply: the three tones in full, then the mark', T, async () => {
@@ -218,11 +218,20 @@ test('file control', { skip: !sipp.available() && 'sipp not installed', timeout:
 			assert.ok(soft < 0.3 * loud && soft > 0.1 * loud, `rms ${soft} after ${loud}`);
 		});
 
-		await t.test('"speed:+1" is ignored: the tones as they are', T, async () => {
-			const { tt } = await luaCall(['2']);
-			for (const f of [1000, 1400, 2000])
-				assert.ok(count(tt, f) >= 46 && count(tt, f) <= 54, summary(tt));
-		});
+		await t.test('"speed:-2": what follows at two thirds of the pace and pitch', T,
+			async () => {
+				/* 1400 and 2000 Hz come as 933 and 1333 Hz, for 1.5 s each */
+				const slow = [2000 / 3, 2800 / 3, 4000 / 3];
+				const { tt } = await luaCall(['2'], 10, [...FREQS, ...slow]);
+				const seen = JSON.stringify(Object.fromEntries(
+					[...FREQS, ...slow].map((f) => [Math.round(f), count(tt, f)])));
+				for (const f of slow.slice(1))
+					assert.ok(count(tt, f) >= 68 && count(tt, f) <= 80, seen);
+				assert.ok(count(tt, slow[0]) >= 20, seen);
+				assert.ok(count(tt, 1400) + count(tt, 2000) <= 2, seen);
+				/* the next streamFile plays at its own pace */
+				assert.ok(count(tt, 2600) >= 20 && count(tt, 2600) <= 27, seen);
+			});
 
 		for (const [digit, reply] of [['9', 'truncate'], ['0', 'break']]) {
 			await t.test(`"${reply}": streamFile returns, the script goes on`, T, async () => {

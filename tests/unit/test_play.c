@@ -426,6 +426,66 @@ static void test_player_rate(void)
 	mplay_free(p);
 }
 
+/* Frames p gives at its speed until it ends; the first `keep` into all. */
+static unsigned speed_frames(struct mplay *p, int16_t *all, unsigned keep)
+{
+	int16_t frame[PLAY_FRAME];
+	unsigned n = 0;
+	bool more = true;
+
+	while (more && n < 200) {
+		more = mplay_read_speed(p, frame, PLAY_FRAME);
+		if (n < keep)
+			memcpy(all + PLAY_FRAME * n, frame, sizeof(frame));
+		n++;
+	}
+	return n;
+}
+
+/* speed:N plays a step of a quarter faster or slower, pitch and all. */
+static void test_player_speed(void)
+{
+	static int16_t all[PLAY_FRAME * 20];
+	static const struct { int step; double hz; unsigned frames; } c[] = {
+		{2, 2000, 25}, {1, 1333.3, 38}, {-1, 800, 63}, {-2, 666.7, 75},
+	};
+	struct mplay *p;
+	unsigned i, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		p = NULL;
+		CHECK_INT(mplay_build(&p, "tone_stream://%(1000,0,1000)", tmpdir, PLAY_RATE), 0);
+		if (!p)
+			return;
+		mplay_control(p, MEDIA_FCTL_SPEED_TO, c[i].step);
+		CHECK_INT(p->speed, c[i].step);
+		n = speed_frames(p, all, 20);
+		CHECK(n >= c[i].frames - 1 && n <= c[i].frames + 1);
+		CHECK(power_at(all + PLAY_FRAME, 10 * PLAY_FRAME, c[i].hz) >
+		      100 * power_at(all + PLAY_FRAME, 10 * PLAY_FRAME, 1000));
+		mplay_free(p);
+	}
+	/* Steps stop at 2 either way; back at 0 the tone is as recorded. */
+	p = NULL;
+	CHECK_INT(mplay_build(&p, "tone_stream://%(1000,0,1000)", tmpdir, PLAY_RATE), 0);
+	if (!p)
+		return;
+	mplay_control(p, MEDIA_FCTL_SPEED, 5);
+	CHECK_INT(p->speed, 2);
+	mplay_control(p, MEDIA_FCTL_SPEED, -9);
+	CHECK_INT(p->speed, -2);
+	CHECK(mplay_read_speed(p, all, PLAY_FRAME));
+	CHECK(p->sp_on);
+	mplay_control(p, MEDIA_FCTL_SPEED_TO, 0);
+	CHECK(!p->sp_on);
+	CHECK(mplay_read(p, all, PLAY_FRAME * 5));
+	CHECK(dominant(all, PLAY_FRAME * 5, 1000));
+	mplay_control(p, MEDIA_FCTL_SPEED, 1);
+	mplay_control(p, MEDIA_FCTL_RESTART, 0);
+	CHECK_INT(p->speed, 0);
+	mplay_free(p);
+}
+
 static void test_ring(void)
 {
 	struct mrec *r = calloc(1, sizeof(*r) + 512 * sizeof(int16_t));
@@ -656,6 +716,7 @@ int main(void)
 	test_sound_path();
 	test_player();
 	test_player_rate();
+	test_player_speed();
 	test_ring();
 	CHECK_INT(libre_init(), 0);
 	CHECK_INT(loop_init(), 0);
