@@ -985,10 +985,7 @@ static int swap_str(struct api_call *call, char **field, const char *old, const 
 	return 0;
 }
 
-/*
- * set <name> <value>: prints the old value. endconference_grace_time is
- * shown but not kept: conference.c has no grace time to set.
- */
+/* set <name> <value>: prints the old value. */
 static int sub_set(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
 	const char *p, *v;
@@ -1006,6 +1003,8 @@ static int sub_set(struct api_call *call, struct conference *conf, int argc, cha
 		api_printf(call, "%d", max ? (int)conf->max_members : conf_grace_time(conf));
 		if (max)
 			conf->max_members = (unsigned)n;
+		else
+			conf_set_grace_time(conf, n);
 		return 0;
 	}
 	if (!strcasecmp(p, "sound_prefix"))

@@ -110,6 +110,9 @@ struct conference {
 	unsigned max_members;
 	char *cid_name, *cid_num, *sound_prefix;
 	unsigned min;                       /* mintwo: 2 once reached */
+	unsigned end_count;                 /* endconf members in the room */
+	int grace;                          /* endconf-grace-time, s */
+	struct tmr grace_tmr;               /* the last endconf member left: ends it */
 	struct conf_member *floor;
 
 	struct list vars;                   /* struct conf_param: conference variables */
@@ -257,6 +260,7 @@ const char *conf_member_cid_name(struct conf_member *m);
 const char *conf_member_cid_num(struct conf_member *m);
 const char *conf_prefix(const struct conference *conf);    /* sound prefix, may be NULL */
 int  conf_grace_time(const struct conference *conf);       /* endconf-grace-time, s */
+void conf_set_grace_time(struct conference *conf, int s);
 uint64_t conf_now_us(void);
 unsigned long long conf_secs_since(uint64_t us);
 

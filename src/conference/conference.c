@@ -64,9 +64,12 @@ const char *conf_member_cid_num(struct conf_member *m)
 
 int conf_grace_time(const struct conference *conf)
 {
-	const char *v = conf_param(conf->prof, "endconf-grace-time");
+	return conf->grace;
+}
 
-	return v ? atoi(v) : 0;
+void conf_set_grace_time(struct conference *conf, int s)
+{
+	conf->grace = s < 0 ? 0 : s;
 }
 
 struct conference *conf_find(const char *name)
@@ -591,6 +594,7 @@ static void conf_destructor(void *data)
 {
 	struct conference *conf = data;
 
+	tmr_cancel(&conf->grace_tmr);
 	list_flush(&conf->files);
 	list_flush(&conf->vars);
 	mem_deref(conf->room);
@@ -635,6 +639,8 @@ int conf_create(struct conference **confp, const char *name, const char *prof_na
 	conf->start_us = conf_now_us();
 	conf->dynamic = true;
 	conf->enter_sound_on = conf->exit_sound_on = true;
+	v = conf_param(conf->prof, "endconf-grace-time");
+	conf_set_grace_time(conf, v ? atoi(v) : 0);
 	err |= dup_opt(&conf->pin, conf_param(conf->prof, "pin"));
 	err |= dup_opt(&conf->mpin, conf_param(conf->prof, "moderator-pin"));
 	err |= str_dup(&conf->cid_name, conf_param(conf->prof, "caller-id-name") ?
@@ -702,6 +708,7 @@ void conf_destroy(struct conference *conf)
 	if (conf->destroying)
 		return;
 	conf->destroying = true;
+	tmr_cancel(&conf->grace_tmr);
 	/* Out of the registry first: a member's dialplan may join its name again. */
 	list_unlink(&conf->le);
 	while (!list_isempty(&conf->members)) {
@@ -895,6 +902,13 @@ int conf_member_add(struct conference *conf, struct conf_member *m)
 		conf->ghosts++;
 	else
 		conf->count++;
+	if (m->endconf) {
+		conf->end_count++;
+		if (tmr_isrunning(&conf->grace_tmr))
+			log_info("conference %s: an endconf member joined in the grace time: "
+				 "the room goes on\n", conf->name);
+		tmr_cancel(&conf->grace_tmr);
+	}
 	if (m->moderator && conf->wait_mod) {
 		struct le *le;
 
@@ -948,10 +962,28 @@ int conf_member_add(struct conference *conf, struct conf_member *m)
 	return 0;
 }
 
-static bool should_end(const struct conference *conf, const struct conf_member *gone)
+static void grace_over(void *arg)
 {
-	if (gone->endconf)
-		return true;
+	struct conference *conf = arg;
+
+	log_info("conference %s: endconf grace time (%d s) over\n", conf->name, conf->grace);
+	conf_destroy(conf);
+}
+
+/*
+ * Whether the room ends now that `gone` left. The last endconf member's
+ * leaving ends it, after endconf-grace-time when there is one (an endconf
+ * member who comes meanwhile keeps it going).
+ */
+static bool should_end(struct conference *conf, const struct conf_member *gone)
+{
+	if (gone->endconf && conf->end_count && !--conf->end_count) {
+		if (conf->grace <= 0)
+			return true;
+		log_info("conference %s: the last endconf member left: ending in %d s\n",
+			 conf->name, conf->grace);
+		tmr_start(&conf->grace_tmr, (uint64_t)conf->grace * 1000, grace_over, conf);
+	}
 	if (conf->min && conf->enforce_min && conf->count < conf->min)
 		return true;
 	return conf->dynamic && conf->count + conf->ghosts == 0;

@@ -164,6 +164,12 @@ int sipep_auth_request(struct sipep_profile *p, const struct sip_msg *msg, bool 
 	sipep_pl_str(&fa.resp.username, user, usz);
 	sipep_pl_str(&fa.resp.realm, realm, rsz);
 	sipep_domain_for(p, realm, domain, sizeof(domain));
+	/* accept-blind-auth: any credentials will do; a known user keeps its variables. */
+	if (p->cfg.accept_blind_auth) {
+		if (sipep_dir_user(config_current(), domain, user, u))
+			memset(u, 0, sizeof(*u));
+		return 0;
+	}
 	if (sipep_dir_user(config_current(), domain, user, u)) {
 		log_warn("sofia %s: can't find user [%s@%s]\n", p->cfg.name, user, domain);
 		auth_failure(p, msg, user, domain);

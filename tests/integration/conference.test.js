@@ -1816,6 +1816,48 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			}
 		});
 
+		await sub('endconf: the last endconf member ends the room, after '
+			+ 'endconference_grace_time', T, async () => {
+			const calls = [];
+			try {
+				const mark = ev.mark();
+				const X1 = await dial('7804', 1000);
+				calls.push(X1);
+				await ev.wait(act('add-member', { 'Unique-ID': X1.uuid }, ENDROOM),
+					{ from: mark, what: 'add-member for X1' });
+				assert.equal(await api(`conference ${ENDROOM} set endconference_grace_time 2`),
+					'0');
+				assert.equal(await api(`conference ${ENDROOM} get endconference_grace_time`), '2');
+				const X2 = await dial('7804', 1400);
+				calls.push(X2);
+				const Y = await dial(ENDROOM, 0);
+				calls.push(Y);
+				for (const m of [X2, Y])
+					await ev.wait(act('add-member', { 'Unique-ID': m.uuid }, ENDROOM),
+						{ from: mark, what: 'add-member' });
+				/* one of two endconf members leaves: the room goes on */
+				assert.equal(await api(`uuid_kill ${X1.uuid}`), '+OK\n');
+				await ev.wait(act('del-member', { 'Unique-ID': X1.uuid }, ENDROOM),
+					{ from: mark, what: 'del-member for X1' });
+				await h.sleep(300);
+				assert.equal(await api(`conference ${ENDROOM} list count`), '2');
+				const m2 = ev.mark();
+				const at = Date.now();
+				assert.equal(await api(`uuid_kill ${X2.uuid}`), '+OK\n');
+				await ev.wait(act('del-member', { 'Unique-ID': X2.uuid }, ENDROOM),
+					{ from: m2, what: 'del-member for X2' });
+				assert.equal(await api(`conference ${ENDROOM} list count`), '1');
+				await ev.wait(act('conference-destroy', {}, ENDROOM),
+					{ from: m2, ms: 10000, what: 'conference-destroy after the grace time' });
+				const took = Date.now() - at;
+				assert.ok(took >= 1800, `the room ended ${took} ms after the last endconf member`);
+				const r = await sippDone(Y.uac, 15000, 'Y');
+				assert.equal(r.code, 0, `Y gets a BYE: ${r.err}${r.out}`);
+			} finally {
+				await hangUpAll(calls);
+			}
+		});
+
 		/* mintwo (7807 joins 7706 with it; 7906 joins it plain, hangup_after_conference=false) */
 		const MINROOM = '7706';
 		async function mintwo(first) {

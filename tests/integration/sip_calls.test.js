@@ -134,3 +134,27 @@ test('SIP calls', { skip: !sipp.available() && 'sipp not installed', timeout: 12
 			assert.equal(rb.code, 0, rb.err + rb.out);
 		});
 	});
+
+test('accept-blind-auth: any credentials register', { skip: !sipp.available() && 'sipp not installed',
+	timeout: 60000 }, async (t) => {
+	const fs = require('node:fs');
+	const path = require('node:path');
+	const server = await h.startServer({
+		edit(conf) {
+			const f = path.join(conf, 'autoload_configs', 'sofia.conf.xml');
+			fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(
+				'<param name="accept-blind-reg" value="false"/>',
+				'<param name="accept-blind-auth" value="true"/>'));
+		},
+	});
+	const target = `${h.HOST}:${server.sipPort}`;
+	const c = await h.rawAuthed(server);
+	t.after(async () => { c.destroy(); await server.stop(); });
+	/* a directory user with a wrong password, and a user the directory lacks */
+	for (const user of ['1001', '4711']) {
+		const r = await sipp.run({ scenario: 'register.xml', target, port: await h.freeUdpPort(),
+			user, auth: { user, password: 'wrong' }, vars: { expires: 300 }, timeoutS: 10 });
+		assert.equal(r.code, 0, r.err + r.out);
+		assert.match(await api(c, 'show registrations'), new RegExp(`^${user},`, 'm'));
+	}
+});
