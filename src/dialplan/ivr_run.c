@@ -202,11 +202,31 @@ static void on_digit(struct ivr_run *r, char d)
 	arm(r);
 }
 
+/* Listening: the greeting, the answer, the confirmation; else digits stay queued. */
+static bool listening(const struct ivr_run *r)
+{
+	return r->st == R_GREET || r->st == R_COLLECT || r->st == R_CONFIRM;
+}
+
 static void watch_h(struct channel *ch, enum channel_note note, const char *data, void *arg)
 {
-	(void)ch;
-	if (note == CHANNEL_NOTE_DTMF && data && *data)
-		on_digit(arg, *data);
+	struct ivr_run *r = arg;
+
+	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !listening(r))
+		return;
+	channel_dtmf_take(ch);
+	on_digit(r, *data);
+}
+
+/* Digits typed ahead (during an invalid sound, before the menu) answer first. */
+static void take_queued(struct ivr_run *r)
+{
+	char d;
+
+	mem_ref(r);
+	while ((r->st == R_GREET || r->st == R_COLLECT) && channel_dtmf_pop(r->ch, &d))
+		on_digit(r, d);
+	mem_deref(r);
 }
 
 static void app_done(struct channel *ch, int err, void *arg)
@@ -446,11 +466,11 @@ static void step(struct ivr_run *r)
 	r->buf[0] = '\0';
 	r->st = R_GREET;
 	if (greeting && *greeting && channel_up(r->ch) &&
-	    !dp_play(r->ch, greeting, greeted, r)) {
+	    !dp_play(r->ch, greeting, greeted, r))
 		r->playing = true;
-		return;
-	}
-	greeted(0, r);
+	else
+		greeted(0, r);
+	take_queued(r);
 }
 
 /* The menus end: the top menu's exit sound, then the application completes. */
