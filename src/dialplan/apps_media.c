@@ -700,13 +700,15 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 {
 	char buf[1024], *argv[4] = {0}, *path = NULL, *dir = NULL;
 	struct recorder *r;
-	unsigned limit;
+	unsigned limit, thresh, hits;
 	int err;
 
 	if (!args || snprintf(buf, sizeof(buf), "%s", args) >= (int)sizeof(buf) ||
 	    split_args(buf, argv, 4) < 1)
 		return EINVAL;
 	limit = arg_uint(argv[1], 0);
+	thresh = arg_uint(argv[2], 0);
+	hits = arg_uint(argv[3], 0);
 	if (argv[0][0] == '/') {
 		err = str_dup(&path, argv[0]);
 	} else {
@@ -738,6 +740,8 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	}
 	mem_deref(path);
 	r->recording = true;
+	if (thresh)
+		(void)media_record_silence(channel_media(ch), thresh, hits);
 	err = channel_watch(&r->watch, ch, recorder_watch, r);
 	if (err) {
 		mem_deref(r);

@@ -127,6 +127,14 @@ typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
  */
 int  media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 		  media_record_done_h *h, void *arg);
+/*
+ * Silence detection for the recording media_record started: it ends (the
+ * handler, err 0) after hits_s seconds (0: 3) in a row of 20 ms frames
+ * scoring below thresh (the mean |sample|, as FreeSWITCH scores them); thresh
+ * 0 turns it off. FreeSWITCH's record <path> <limit> <thresh> <hits>. ENOENT
+ * when nothing records.
+ */
+int  media_record_silence(struct media_stream *ms, unsigned thresh, unsigned hits_s);
 /* Stop now and close the file; the handler is not called. Samples written. */
 uint64_t media_record_stop(struct media_stream *ms);
 /* Pause (nothing is written) or resume the recording; ENOENT when none runs. */
