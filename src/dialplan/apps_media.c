@@ -668,7 +668,10 @@ static void recorder_done(int err, uint64_t samples, void *arg)
 	struct recorder *r = arg;
 
 	r->recording = false;
-	if (err)
+	/* The silence ended it: FreeSWITCH says so in this variable. */
+	if (err == ENODATA)
+		channel_var_set(r->ch, "silence_hits_exhausted", "true");
+	else if (err)
 		channel_var_set(r->ch, "record_error", strerror(err));
 	recorder_finish(r, samples);
 }
@@ -728,6 +731,7 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	if (!channel_answered(ch))
 		(void)channel_pre_answer(ch);
 	channel_var_set(ch, "record_error", NULL);
+	channel_var_set(ch, "silence_hits_exhausted", NULL);
 	err = media_record(channel_media(ch), path, limit * 1000, recorder_done, r);
 	if (err) {
 		/* A recording that cannot be made never ends the call. */
@@ -740,6 +744,7 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	}
 	mem_deref(path);
 	r->recording = true;
+	/* Cannot fail: the recording just started runs on this stream. */
 	if (thresh)
 		(void)media_record_silence(channel_media(ch), thresh, hits);
 	err = channel_watch(&r->watch, ch, recorder_watch, r);

@@ -4,6 +4,7 @@
  * thread drains it into a WAV file through libsndfile.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ struct media_rec {
 	bool logged_drop;
 	/* Silence detection (switch_ivr_record_file): thresh 0 is off. */
 	unsigned thresh, hits, hits_left;
+	unsigned frame, per;         /* samples in 20 ms; the divisor of a frame's sum */
 	uint64_t energy;             /* of the frame being summed */
 	unsigned in_frame;           /* its samples so far */
 	struct tmr tmr;
@@ -106,24 +108,23 @@ static void make_dirs(const char *path)
 }
 
 /*
- * The samples of buf to keep: all, or those up to the end of the frame that
- * made `hits` quiet frames in a row (*quiet then). A frame is 20 ms; its score
- * is FreeSWITCH's: the sum of |sample| over the samples an 8 kHz frame has
- * (160; the mean at 8 kHz).
+ * The samples of buf to write: all, or, once a frame makes `hits` quiet frames
+ * in a row (*quiet then), those before that frame: FreeSWITCH stops before
+ * writing it. A frame is 20 ms; its score is FreeSWITCH's, the sum of |sample|
+ * over the samples an 8 kHz frame has (160: the mean at 8 kHz).
  */
 static size_t silence_scan(struct media_rec *r, const int16_t *buf, size_t n, bool *quiet)
 {
-	unsigned frame = r->rate / 50, per = frame / (r->rate / 8000);
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		r->energy += (uint64_t)abs(buf[i]);
-		if (++r->in_frame < frame)
+		if (++r->in_frame < r->frame)
 			continue;
-		if (r->energy / per < r->thresh) {
+		if (r->energy / r->per < r->thresh) {
 			if (!--r->hits_left) {
 				*quiet = true;
-				return i + 1;
+				return i + 1 >= r->frame ? i + 1 - r->frame : 0;
 			}
 		} else {
 			r->hits_left = r->hits;
@@ -136,7 +137,8 @@ static size_t silence_scan(struct media_rec *r, const int16_t *buf, size_t n, bo
 
 /*
  * Write what the ring holds, up to the limit. Returns EIO when the file took
- * less than it was given, EOVERFLOW at the limit or after the silence, else 0.
+ * less than it was given, EOVERFLOW at the limit, ENODATA after the silence,
+ * else 0.
  */
 static int drain(struct media_rec *r)
 {
@@ -156,13 +158,13 @@ static int drain(struct media_rec *r)
 			return 0;
 		if (r->thresh)
 			n = silence_scan(r, buf, n, &quiet);
-		if (sf_writef_short(r->sf, buf, (sf_count_t)n) != (sf_count_t)n) {
+		if (n && sf_writef_short(r->sf, buf, (sf_count_t)n) != (sf_count_t)n) {
 			log_err("media: recording %s stopped: %s\n", r->path, sf_strerror(r->sf));
 			return EIO;
 		}
 		r->written += n;
 		if (quiet)
-			return EOVERFLOW;
+			return ENODATA;
 	}
 }
 
@@ -312,9 +314,15 @@ int media_record_silence(struct media_stream *ms, unsigned thresh, unsigned hits
 
 	if (!r)
 		return ENOENT;
-	r->thresh = thresh;
 	/* Seconds in frames of 20 ms; none given is 3 s, as FreeSWITCH. */
-	r->hits = r->hits_left = (hits_s ? hits_s : 3) * 50;
+	if (!hits_s)
+		hits_s = 3;
+	if (hits_s > UINT_MAX / 50)
+		hits_s = UINT_MAX / 50;
+	r->thresh = thresh;
+	r->hits = r->hits_left = hits_s * 50;
+	r->frame = r->rate / 50;
+	r->per = r->frame / (r->rate >= 16000 ? r->rate / 8000 : 1);
 	r->energy = 0;
 	r->in_frame = 0;
 	return 0;
