@@ -70,6 +70,7 @@ static void watch_h(struct channel *ch, enum channel_note note, const char *data
 	if (note == CHANNEL_NOTE_DTMF) {
 		/* In-band relay: what one side dials, the other side hears as DTMF. */
 		other = ch == br->a ? br->b : br->a;
+		channel_dtmf_take(ch);
 		channel_send_dtmf(other, data, 100);
 		return;
 	}
@@ -94,6 +95,19 @@ struct channel *bridge_other(const struct bridge *br, const struct channel *ch)
 	if (ch == br->a)
 		return br->b;
 	return ch == br->b ? br->a : NULL;
+}
+
+/* Typed ahead before the bridge: the other side hears it, as the bridge loop relays. */
+static void relay_queued(struct channel *from, struct channel *to)
+{
+	char buf[CHANNEL_DTMF_QUEUE + 1];
+	size_t n = 0;
+
+	while (n < CHANNEL_DTMF_QUEUE && channel_dtmf_pop(from, &buf[n]))
+		n++;
+	buf[n] = '\0';
+	if (n)
+		channel_send_dtmf(to, buf, 100);
 }
 
 int channel_bridge(struct bridge **bp, struct channel *a, struct channel *b,
@@ -141,6 +155,8 @@ int channel_bridge(struct bridge **bp, struct channel *a, struct channel *b,
 	channel_set_state(a, CS_EXCHANGE_MEDIA);
 	channel_set_state(b, CS_EXCHANGE_MEDIA);
 	fire_bridge(br, EVENT_CHANNEL_BRIDGE);
+	relay_queued(a, b);
+	relay_queued(b, a);
 	log_info("bridged %s and %s\n", channel_name(a), channel_name(b));
 	*bp = br;
 	return 0;

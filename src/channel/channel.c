@@ -656,6 +656,7 @@ void channel_dtmf_received(struct channel *ch, char digit, unsigned duration_ms,
 {
 	struct event *ev;
 	char d[2] = {digit, '\0'};
+	bool taken;
 
 	if (ch->hanging || dtmf_filtered(ch, digit, false) || ch->hanging)
 		return;
@@ -666,7 +667,15 @@ void channel_dtmf_received(struct channel *ch, char digit, unsigned duration_ms,
 		event_add_header(ev, "DTMF-Source", source);
 		bus_fire(ev);
 	}
+	/* A digit no watcher takes (a running read, a bridge) waits for the next reader. */
+	taken = ch->dtmf_taken;
+	ch->dtmf_taken = false;
+	mem_ref(ch);
 	channel_notify(ch, CHANNEL_NOTE_DTMF, d);
+	if (!ch->dtmf_taken && !ch->hanging)
+		channel_dtmf_queue(ch, digit);
+	ch->dtmf_taken = taken;
+	mem_deref(ch);
 }
 
 int channel_answer(struct channel *ch)

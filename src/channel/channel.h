@@ -189,6 +189,20 @@ typedef bool (channel_dtmf_filter_h)(struct channel *ch, char digit, bool to_pho
 void channel_set_dtmf_filter(struct channel *ch, channel_dtmf_filter_h *h, void *arg);
 void *channel_dtmf_filter_arg(const struct channel *ch, channel_dtmf_filter_h *h);
 
+/*
+ * Type-ahead, as FreeSWITCH's per-channel DTMF queue: a digit the phone sends
+ * that no watcher takes while it is told (CHANNEL_NOTE_DTMF) waits here for
+ * the next reader (read, play_and_get_digits, ivr, getDigits). Digits the
+ * filter swallows never arrive. A full queue keeps its oldest digits.
+ */
+#define CHANNEL_DTMF_QUEUE 128
+/* Inside a CHANNEL_NOTE_DTMF watcher: this digit is consumed, do not queue it. */
+void   channel_dtmf_take(struct channel *ch);
+/* The oldest queued digit into *digit; false when none is queued. */
+bool   channel_dtmf_pop(struct channel *ch, char *digit);
+size_t channel_dtmf_pending(const struct channel *ch);
+void   channel_dtmf_flush(struct channel *ch);
+
 /* Outgoing endpoints for dial strings: "sofia/...", "user/...", "loopback/...". */
 struct originate_leg;
 /*

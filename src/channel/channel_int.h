@@ -38,6 +38,10 @@ struct channel {
 	bool xfer_pending;           /* transfer -both: moves next, keep it up */
 	channel_dtmf_filter_h *dtmf_filter;
 	void *dtmf_filter_arg;
+	char dtmfq[CHANNEL_DTMF_QUEUE + 1];  /* type-ahead, oldest first */
+	size_t dtmfq_n;
+	bool dtmfq_full_logged;      /* overflow said once until the queue empties */
+	bool dtmf_taken;             /* a watcher consumed the digit being told */
 	char *read_codec;
 	unsigned codec_rate;
 	uint64_t created_us, answered_us, progress_us, progress_media_us, hangup_us;
@@ -49,5 +53,7 @@ void channel_notify(struct channel *ch, enum channel_note note, const char *data
 void channel_set_callstate(struct channel *ch, enum callstate cs);
 void channel_park(struct channel *ch);
 void channel_set_other(struct channel *ch, const char *uuid, bool originator);
+/* channel_dtmf.c: a received digit nobody took goes to the queue. */
+void channel_dtmf_queue(struct channel *ch, char digit);
 
 #endif

@@ -299,9 +299,9 @@ static void pin_dtmf(struct channel *ch, enum channel_note note, const char *dat
 	const char *pin = m->pin ? m->pin : conf ? conf->pin : NULL;
 	size_t n = strlen(m->pin_buf), want;
 
-	(void)ch;
 	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !m->pin_wait || !conf)
 		return;
+	channel_dtmf_take(ch);
 	/* A '#' after a full-length entry (already checked) is not another try. */
 	if (*data == '#' && !n)
 		return;

@@ -858,9 +858,11 @@ static void dtmf_watch(struct channel *ch, enum channel_note note, const char *d
 {
 	struct conf_member *m = arg;
 
-	(void)ch;
-	if (note == CHANNEL_NOTE_DTMF && data && *data && m->conf)
+	if (note == CHANNEL_NOTE_DTMF && data && *data && m->conf) {
+		/* A member's keys are caller controls, never typed ahead. */
+		channel_dtmf_take(ch);
 		conf_member_dtmf(m, *data);
+	}
 }
 
 static void member_set_vars(struct conf_member *m)

@@ -1,6 +1,6 @@
 /*
  * apps_media.c - applications that play, listen and record: playback, read,
- * play_and_get_digits and record (spec/core.md 6, with FreeSWITCH's
+ * play_and_get_digits, flush_dtmf and record (spec/core.md 6, with FreeSWITCH's
  * mod_dptools and switch_ivr_play_say.c behaviour).
  */
 #include <errno.h>
@@ -64,6 +64,25 @@ static const char *playback_terms(struct channel *ch)
 	if (!strcasecmp(t, "any"))
 		return TERMS_ANY;
 	return t;
+}
+
+/*
+ * Digits typed ahead reach playback and record as they reach FreeSWITCH's
+ * on_dtmf: each is consumed, the first terminator stops (true, with
+ * playback_terminator_used set) and leaves the rest queued.
+ */
+static bool queued_terminator(struct channel *ch)
+{
+	char d, t[2] = {0, 0};
+
+	while (channel_dtmf_pop(ch, &d)) {
+		if (strchr(playback_terms(ch), d)) {
+			t[0] = d;
+			channel_var_set(ch, "playback_terminator_used", t);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Play on the channel's stream, pre-answering it first as switch_ivr_play_file does. */
@@ -161,6 +180,16 @@ static void playback_finish(struct playback *pb, bool to_end, uint64_t len_ms,
 	app_exec_done(x, resp);
 }
 
+/* Stopped by a queued terminator before it played: nothing was heard. */
+static void playback_finish_now(struct playback *pb)
+{
+	channel_var_set(pb->ch, "playback_ms", "0");
+	channel_var_set(pb->ch, "playback_samples", "0");
+	channel_var_set(pb->ch, "playback_seconds", "0");
+	channel_var_set(pb->ch, "current_application_response", RESP_PLAYED);
+	mem_deref(pb);
+}
+
 static void playback_done(int err, void *arg)
 {
 	struct playback *pb = arg;
@@ -175,7 +204,11 @@ static void playback_watch(struct channel *ch, enum channel_note note, const cha
 {
 	struct playback *pb = arg;
 
-	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !strchr(playback_terms(ch), *data))
+	if (note != CHANNEL_NOTE_DTMF || !data || !*data)
+		return;
+	/* mod_dptools playback: every digit is read; only terminators stop it. */
+	channel_dtmf_take(ch);
+	if (!strchr(playback_terms(ch), *data))
 		return;
 	channel_var_set(ch, "playback_terminator_used", data);
 	media_play_stop(channel_media(ch));
@@ -202,6 +235,10 @@ int dp_playback_start(struct channel *ch, const char *args, struct app_exec *x)
 	pb->ch = ch;
 	pb->start = tmr_jiffies();
 	channel_var_set(ch, "playback_terminator_used", NULL);
+	if (queued_terminator(ch)) {
+		playback_finish_now(pb);
+		return 0;
+	}
 	err = dp_play(ch, args, playback_done, pb);
 	if (err) {
 		mem_deref(pb);
@@ -434,8 +471,24 @@ static void collect_watch(struct channel *ch, enum channel_note note, const char
 {
 	struct collect *c = arg;
 
-	if (note == CHANNEL_NOTE_DTMF && data && *data && c->st != C_OVER)
+	if (note == CHANNEL_NOTE_DTMF && data && *data && c->st != C_OVER) {
+		channel_dtmf_take(ch);
 		collect_digit(c, *data);
+	}
+}
+
+/*
+ * Typed ahead: the queued digits answer first, as switch_ivr_read takes them
+ * from the channel's queue; what is left after the answer stays queued.
+ */
+static void collect_queued(struct collect *c)
+{
+	char d;
+
+	mem_ref(c);
+	while (c->st != C_OVER && channel_dtmf_pop(c->ch, &d))
+		collect_digit(c, d);
+	mem_deref(c);
 }
 
 static void collect_cancel(void *data)
@@ -483,6 +536,7 @@ static int collect_start(struct channel *ch, struct collect *c, struct app_exec 
 	channel_var_set(ch, "read_terminator_used", NULL);
 	app_exec_on_cancel(x, collect_cancel, c);
 	start_try(c);
+	collect_queued(c);
 	return EINPROGRESS;
 }
 
@@ -614,7 +668,10 @@ static void recorder_done(int err, uint64_t samples, void *arg)
 	struct recorder *r = arg;
 
 	r->recording = false;
-	if (err)
+	/* The silence ended it: FreeSWITCH says so in this variable. */
+	if (err == ENODATA)
+		channel_var_set(r->ch, "silence_hits_exhausted", "true");
+	else if (err)
 		channel_var_set(r->ch, "record_error", strerror(err));
 	recorder_finish(r, samples);
 }
@@ -625,7 +682,10 @@ static void recorder_watch(struct channel *ch, enum channel_note note, const cha
 	struct recorder *r = arg;
 	uint64_t n;
 
-	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !strchr(playback_terms(ch), *data))
+	if (note != CHANNEL_NOTE_DTMF || !data || !*data)
+		return;
+	channel_dtmf_take(ch);
+	if (!strchr(playback_terms(ch), *data))
 		return;
 	channel_var_set(ch, "playback_terminator_used", data);
 	n = media_record_stop(channel_media(ch));
@@ -643,13 +703,15 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 {
 	char buf[1024], *argv[4] = {0}, *path = NULL, *dir = NULL;
 	struct recorder *r;
-	unsigned limit;
+	unsigned limit, thresh, hits;
 	int err;
 
 	if (!args || snprintf(buf, sizeof(buf), "%s", args) >= (int)sizeof(buf) ||
 	    split_args(buf, argv, 4) < 1)
 		return EINVAL;
 	limit = arg_uint(argv[1], 0);
+	thresh = arg_uint(argv[2], 0);
+	hits = arg_uint(argv[3], 0);
 	if (argv[0][0] == '/') {
 		err = str_dup(&path, argv[0]);
 	} else {
@@ -669,6 +731,7 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	if (!channel_answered(ch))
 		(void)channel_pre_answer(ch);
 	channel_var_set(ch, "record_error", NULL);
+	channel_var_set(ch, "silence_hits_exhausted", NULL);
 	err = media_record(channel_media(ch), path, limit * 1000, recorder_done, r);
 	if (err) {
 		/* A recording that cannot be made never ends the call. */
@@ -681,6 +744,9 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	}
 	mem_deref(path);
 	r->recording = true;
+	/* Cannot fail: the recording just started runs on this stream. */
+	if (thresh)
+		(void)media_record_silence(channel_media(ch), thresh, hits);
 	err = channel_watch(&r->watch, ch, recorder_watch, r);
 	if (err) {
 		mem_deref(r);
@@ -688,6 +754,17 @@ static int app_record(struct channel *ch, const char *args, struct app_exec *x)
 	}
 	app_exec_on_cancel(x, recorder_cancel, r);
 	return EINPROGRESS;
+}
+
+/* ---- flush_dtmf ----------------------------------------------------------------- */
+
+/* flush_dtmf: the digits typed ahead go (mod_dptools flush_dtmf_function). */
+static int app_flush_dtmf(struct channel *ch, const char *args, struct app_exec *x)
+{
+	(void)args;
+	(void)x;
+	channel_dtmf_flush(ch);
+	return 0;
 }
 
 int apps_media_init(void)
@@ -701,6 +778,7 @@ int apps_media_init(void)
 			    "<terminators> <file> <invalid_file> <var_name> <regexp> "
 			    "[<digit_timeout>] ['<failure_ext> [failure_dp [failure_context]]']",
 			    app_pagd);
+	err |= app_register("flush_dtmf", "", app_flush_dtmf);
 	err |= app_register("record", "<path> [<time_limit_secs>] [<silence_thresh>] "
 			    "[<silence_hits>]", app_record);
 	return err ? EINVAL : 0;

@@ -24,10 +24,11 @@ struct ivr_menu;
 enum ivr_action { IVR_EXIT, IVR_SUB, IVR_APP, IVR_SOUND, IVR_BACK, IVR_TOP };
 
 /*
- * A menu's settings, switch_ivr_menu_init's arguments. Zero or negative
- * numbers take FreeSWITCH's defaults: timeout 10000 ms, inter_timeout half the
- * timeout, max_failures and max_timeouts 3, confirm_attempts 3. NULL or ""
- * strings: none.
+ * A menu's settings, switch_ivr_menu_init's arguments and ivr.conf's
+ * exec-on-max-failures / exec-on-max-timeouts ("<app> <args>", run when the
+ * limit ends the menu). Zero or negative numbers take FreeSWITCH's defaults:
+ * timeout 10000 ms, inter_timeout half the timeout, max_failures and
+ * max_timeouts 3, confirm_attempts 3. NULL or "" strings: none.
  */
 struct ivr_menu_opts {
 	const char *name;
@@ -36,6 +37,7 @@ struct ivr_menu_opts {
 	const char *tts_engine, *tts_voice;
 	int confirm_attempts, inter_timeout, digit_len, timeout;
 	int max_failures, max_timeouts;
+	const char *exec_on_max_failures, *exec_on_max_timeouts;
 };
 
 int  ivr_menus_alloc(struct ivr_menus **msp);

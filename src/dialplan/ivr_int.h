@@ -26,6 +26,7 @@ struct ivr_menu {
 	char *name;
 	char *greet_long, *greet_short, *invalid_sound, *exit_sound;   /* NULL: none */
 	char *confirm_macro, *confirm_key, *tts_engine, *tts_voice;
+	char *exec_on_max_fail, *exec_on_max_timeout;                  /* "<app> <args>" */
 	unsigned timeout_ms, inter_ms;
 	unsigned max_failures, max_timeouts, confirm_attempts;
 	unsigned digit_len;          /* digits collected at most (FreeSWITCH's inlen) */

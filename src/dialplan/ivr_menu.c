@@ -58,6 +58,8 @@ static void menu_destructor(void *data)
 	mem_deref(m->confirm_key);
 	mem_deref(m->tts_engine);
 	mem_deref(m->tts_voice);
+	mem_deref(m->exec_on_max_fail);
+	mem_deref(m->exec_on_max_timeout);
 }
 
 static void menus_destructor(void *data)
@@ -106,6 +108,8 @@ int ivr_menu_add(struct ivr_menu **mp, struct ivr_menus *ms, const struct ivr_me
 	err |= dup_opt(&m->confirm_key, o->confirm_key);
 	err |= dup_opt(&m->tts_engine, o->tts_engine);
 	err |= dup_opt(&m->tts_voice, o->tts_voice);
+	err |= dup_opt(&m->exec_on_max_fail, o->exec_on_max_failures);
+	err |= dup_opt(&m->exec_on_max_timeout, o->exec_on_max_timeouts);
 	if (err) {
 		mem_deref(m);
 		return ENOMEM;
@@ -279,6 +283,8 @@ static int menu_compile(struct ivr_menus *ms, const struct xml_node *n, char *er
 	o.confirm_key = xml_attr(n, "confirm-key");
 	o.tts_engine = xml_attr(n, "tts-engine");
 	o.tts_voice = xml_attr(n, "tts-voice");
+	o.exec_on_max_failures = xml_attr(n, "exec-on-max-failures");
+	o.exec_on_max_timeouts = xml_attr(n, "exec-on-max-timeouts");
 	rc = num_attr(&o.confirm_attempts, n, "confirm-attempts", err, errsz);
 	rc = rc ? rc : num_attr(&o.inter_timeout, n, "inter-digit-timeout", err, errsz);
 	rc = rc ? rc : num_attr(&o.digit_len, n, "digit-len", err, errsz);

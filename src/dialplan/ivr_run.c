@@ -34,6 +34,7 @@ enum run_state { R_GREET, R_COLLECT, R_CONFIRM, R_INVALID, R_PAUSE, R_SOUND, R_A
 struct frame {
 	const struct ivr_menu *m;
 	unsigned reps, errs, timeouts;
+	bool limit_hit;              /* its limit's exec-on-max-* has been started */
 };
 
 struct ivr_run {
@@ -57,6 +58,7 @@ static struct ivr_menus *handoff;
 
 static void step(struct ivr_run *r);
 static void finish(struct ivr_run *r);
+static void leave(struct ivr_run *r);
 static void confirm_wait(struct ivr_run *r);
 static void confirmed(struct ivr_run *r, bool yes);
 
@@ -202,11 +204,31 @@ static void on_digit(struct ivr_run *r, char d)
 	arm(r);
 }
 
+/* Listening: the greeting, the answer, the confirmation; else digits stay queued. */
+static bool listening(const struct ivr_run *r)
+{
+	return r->st == R_GREET || r->st == R_COLLECT || r->st == R_CONFIRM;
+}
+
 static void watch_h(struct channel *ch, enum channel_note note, const char *data, void *arg)
 {
-	(void)ch;
-	if (note == CHANNEL_NOTE_DTMF && data && *data)
-		on_digit(arg, *data);
+	struct ivr_run *r = arg;
+
+	if (note != CHANNEL_NOTE_DTMF || !data || !*data || !listening(r))
+		return;
+	channel_dtmf_take(ch);
+	on_digit(r, *data);
+}
+
+/* Digits typed ahead (during an invalid sound, before the menu) answer first. */
+static void take_queued(struct ivr_run *r)
+{
+	char d;
+
+	mem_ref(r);
+	while ((r->st == R_GREET || r->st == R_COLLECT) && channel_dtmf_pop(r->ch, &d))
+		on_digit(r, d);
+	mem_deref(r);
 }
 
 static void app_done(struct channel *ch, int err, void *arg)
@@ -222,8 +244,11 @@ static void app_done(struct channel *ch, int err, void *arg)
 	mem_deref(r);                /* the application's reference */
 }
 
-/* menu-exec-app: "<app> <args>". An unknown application ends the menus. */
-static void exec_app(struct ivr_run *r, const char *param)
+/*
+ * menu-exec-app and exec-on-max-*: "<app> <args>"; the menu goes on when it is
+ * done. An unknown application (logged) runs `fail` instead.
+ */
+static void exec_app(struct ivr_run *r, const char *param, void (*fail)(struct ivr_run *r))
 {
 	char *name = NULL;
 	const char *sp = strchr(param, ' ');
@@ -234,7 +259,7 @@ static void exec_app(struct ivr_run *r, const char *param)
 		log_warn("%s: ivr menu %s: no application in \"%s\"\n", channel_name(r->ch),
 			 top(r)->m->name, param);
 		mem_deref(name);
-		finish(r);
+		fail(r);
 		return;
 	}
 	/* Held across the call: a transfer there cancels the run under it. */
@@ -249,7 +274,7 @@ static void exec_app(struct ivr_run *r, const char *param)
 		r->app_pending = false;
 		mem_deref(r);
 		if (r->st == R_APP)
-			finish(r);
+			fail(r);
 	}
 	mem_deref(r);
 }
@@ -301,7 +326,7 @@ static void act(struct ivr_run *r, enum ivr_action a, const char *param)
 		enter(r, param);
 		break;
 	case IVR_APP:
-		exec_app(r, param);
+		exec_app(r, param, finish);
 		break;
 	case IVR_BACK:
 		if (r->depth == 1) {
@@ -423,17 +448,23 @@ static void step(struct ivr_run *r)
 		return;
 	}
 	if (f->errs >= m->max_failures || f->timeouts >= m->max_timeouts) {
-		log_debug("%s: ivr menu %s: maximum %s\n", channel_name(r->ch), m->name,
-			  f->errs >= m->max_failures ? "failures" : "timeouts");
-		channel_var_set(r->ch, "ivr_menu_status", f->errs >= m->max_failures
-				? STATUS_FAILURE : STATUS_TIMEOUT);
-		/* That menu ends; the one that called it goes on, as a return does. */
-		if (r->depth == 1) {
-			finish(r);
+		bool failed = f->errs >= m->max_failures;
+		const char *app = failed ? m->exec_on_max_fail : m->exec_on_max_timeout;
+
+		if (f->limit_hit) {
+			leave(r);            /* back from its exec-on-max-* */
 			return;
 		}
-		r->depth--;
-		step(r);
+		f->limit_hit = true;
+		log_debug("%s: ivr menu %s: maximum %s\n", channel_name(r->ch), m->name,
+			  failed ? "failures" : "timeouts");
+		channel_var_set(r->ch, "ivr_menu_status", failed ? STATUS_FAILURE
+				: STATUS_TIMEOUT);
+		/* The status is set first: the application can read it. */
+		if (app)
+			exec_app(r, app, leave);
+		else
+			leave(r);
 		return;
 	}
 	if (m->tts_engine && m->tts_voice) {
@@ -446,11 +477,22 @@ static void step(struct ivr_run *r)
 	r->buf[0] = '\0';
 	r->st = R_GREET;
 	if (greeting && *greeting && channel_up(r->ch) &&
-	    !dp_play(r->ch, greeting, greeted, r)) {
+	    !dp_play(r->ch, greeting, greeted, r))
 		r->playing = true;
+	else
+		greeted(0, r);
+	take_queued(r);
+}
+
+/* A menu ends; the one that called it goes on, as a return does. */
+static void leave(struct ivr_run *r)
+{
+	if (r->depth == 1) {
+		finish(r);
 		return;
 	}
-	greeted(0, r);
+	r->depth--;
+	step(r);
 }
 
 /* The menus end: the top menu's exit sound, then the application completes. */

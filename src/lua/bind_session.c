@@ -2,8 +2,10 @@
  * bind_session.c - freeswitch.Session, the `session` global and
  * freeswitch.bridge (spec/lua.md 7).
  *
- * A session object wraps a channel (a reference) and watches it: digits are
- * queued for getDigits and the input callback, a hangup arms the hangup hook.
+ * A session object wraps a channel (a reference) and watches it: digits wait
+ * in the channel's queue for getDigits and the input callback (during
+ * recordFile, whose application takes them, in the object), a hangup arms
+ * the hangup hook.
  * Methods that take time (execute, sleep, streamFile, getDigits, originating
  * constructors, bridge) start an operation and wait for it (script_wait); the
  * resume handler runs inside the script again, so the input callback is
@@ -27,7 +29,7 @@
 #define SESSION_MT "confab.Session"
 
 enum {
-	DTMF_MAX          = 128,     /* digits queued for the script */
+	DTMF_MAX          = 128,     /* digits getDigits collects, heard during recordFile */
 	EVENTS_MAX        = 64,      /* events queued by sendEvent */
 	ORIGINATE_TIMEOUT = 60,      /* s, as mod_lua's constructor */
 };
@@ -194,7 +196,9 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 
 	switch (note) {
 	case CHANNEL_NOTE_DTMF:
-		if (data && *data && ss->ndtmf < DTMF_MAX) {
+		/* The record application takes digits; the input callback hears them. */
+		if (data && *data && ss->op && ss->op->record && ss->cb_fn &&
+		    ss->ndtmf < DTMF_MAX) {
 			ss->dtmf[ss->ndtmf++] = *data;
 			ss->dtmf[ss->ndtmf] = '\0';
 		}
@@ -211,6 +215,22 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 	}
 	if (ss->op)
 		sop_wake(ss->op);
+}
+
+/* The next digit for the script: heard during recordFile, else typed ahead. */
+static bool next_digit(struct lsession *ss, char *d)
+{
+	if (ss->ndtmf) {
+		*d = ss->dtmf[0];
+		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
+		return true;
+	}
+	return channel_dtmf_pop(ss->ch, d);
+}
+
+static bool has_digit(const struct lsession *ss)
+{
+	return ss->ndtmf || channel_dtmf_pending(ss->ch);
 }
 
 static void flush_events(struct lsession *ss)
@@ -459,11 +479,11 @@ static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
 {
 	if (feed_events(L, ss, sidx))
 		return true;
-	while (ss->cb_fn && ss->ndtmf) {
-		char digit[2] = {ss->dtmf[0], '\0'};
+	char digit[2] = {0, 0};
+
+	while (ss->cb_fn && next_digit(ss, &digit[0])) {
 		int nargs = 3;
 
-		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
 		lua_getglobal(L, ss->cb_fn);
 		if (!lua_isfunction(L, -1)) {
 			log_err("lua: %s: input callback '%s' is not a function\n",
@@ -707,7 +727,7 @@ static int run_app_ex(lua_State *L, struct lsession *ss, const char *app,
 	}
 	ss->op = op->done ? NULL : op;
 	op->record = record;
-	if (record && ss->op && ss->cb_fn && (ss->ndtmf || ss->nev))
+	if (record && ss->op && ss->cb_fn && (has_digit(ss) || ss->nev))
 		sop_wake(op);
 	return script_wait(L, record ? record_resume : app_op_resume, sop_cancel, op);
 }
@@ -839,7 +859,7 @@ static int wait_with_callback(lua_State *L, struct lsession *ss, lua_Integer ms)
 	op = sop_alloc(L, ss, SOP_SLEEP);
 	tmr_start(&op->tmr, (uint64_t)ms, op_timer, op);
 	ss->op = op;
-	if (ss->cb_fn && (ss->ndtmf || ss->nev))
+	if (ss->cb_fn && (has_digit(ss) || ss->nev))
 		sop_wake(op);
 	return script_wait(L, sleep_resume, sop_cancel, op);
 }
@@ -930,7 +950,7 @@ static int play_source(lua_State *L, struct lsession *ss, const char *file)
 		return 1;
 	}
 	ss->op = op;
-	if (ss->cb_fn && (ss->ndtmf || ss->nev))
+	if (ss->cb_fn && (has_digit(ss) || ss->nev))
 		sop_wake(op);
 	return script_wait(L, play_resume, sop_cancel, op);
 }
@@ -1021,10 +1041,9 @@ static int s_say_phrase(lua_State *L)
  */
 static bool take_digits(struct sop *op, struct lsession *ss)
 {
-	while (ss->ndtmf) {
-		char d = ss->dtmf[0];
+	char d;
 
-		memmove(ss->dtmf, ss->dtmf + 1, ss->ndtmf--);
+	while (next_digit(ss, &d)) {
 		if (op->terms[0] && strchr(op->terms, d)) {
 			char t[2] = {d, '\0'};
 
@@ -1101,6 +1120,7 @@ static int s_flush_digits(lua_State *L)
 
 	ss->ndtmf = 0;
 	ss->dtmf[0] = '\0';
+	channel_dtmf_flush(ss->ch);
 	lua_pushinteger(L, 0);
 	return 1;
 }

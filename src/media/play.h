@@ -111,8 +111,9 @@ int  media_sound_path(char **pathp, const char *file, const char *prefix);
 int  media_source_length(const char *source, const char *prefix, uint64_t *msp);
 
 /*
- * err 0: the time limit was reached; EIO: writing failed (disk full ...): the
- * file holds what was written before, with a valid header.
+ * err 0: the time limit was reached; ENODATA: the silence media_record_silence
+ * asked for; EIO: writing failed (disk full ...): the file holds what was
+ * written before, with a valid header.
  */
 typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
 
@@ -129,6 +130,14 @@ typedef void (media_record_done_h)(int err, uint64_t samples, void *arg);
  */
 int  media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 		  media_record_done_h *h, void *arg);
+/*
+ * Silence detection for the recording media_record started: it ends (the
+ * handler, err ENODATA) after hits_s seconds (0: 3) in a row of 20 ms frames
+ * scoring below thresh (the mean |sample| at 8 kHz, as FreeSWITCH scores
+ * them), without the last of those frames; thresh 0 turns it off. FreeSWITCH's
+ * record <path> <limit> <thresh> <hits>. ENOENT when nothing records.
+ */
+int  media_record_silence(struct media_stream *ms, unsigned thresh, unsigned hits_s);
 /* Stop now and close the file; the handler is not called. Samples written. */
 uint64_t media_record_stop(struct media_stream *ms);
 /* Pause (nothing is written) or resume the recording; ENOENT when none runs. */

@@ -4,6 +4,7 @@
  * thread drains it into a WAV file through libsndfile.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,11 @@ struct media_rec {
 	unsigned rate;               /* Hz: 8000, or the room's (media_stream_rate) */
 	unsigned slot;               /* media_stream_rec_slot(ms)[slot] is this */
 	bool logged_drop;
+	/* Silence detection (switch_ivr_record_file): thresh 0 is off. */
+	unsigned thresh, hits, hits_left;
+	unsigned frame, per;         /* samples in 20 ms; the divisor of a frame's sum */
+	uint64_t energy;             /* of the frame being summed */
+	unsigned in_frame;           /* its samples so far */
 	struct tmr tmr;
 	media_record_done_h *h;
 	void *arg;
@@ -102,12 +108,42 @@ static void make_dirs(const char *path)
 }
 
 /*
+ * The samples of buf to write: all, or, once a frame makes `hits` quiet frames
+ * in a row (*quiet then), those before that frame: FreeSWITCH stops before
+ * writing it. A frame is 20 ms; its score is FreeSWITCH's, the sum of |sample|
+ * over the samples an 8 kHz frame has (160: the mean at 8 kHz).
+ */
+static size_t silence_scan(struct media_rec *r, const int16_t *buf, size_t n, bool *quiet)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		r->energy += (uint64_t)abs(buf[i]);
+		if (++r->in_frame < r->frame)
+			continue;
+		if (r->energy / r->per < r->thresh) {
+			if (!--r->hits_left) {
+				*quiet = true;
+				return i + 1 >= r->frame ? i + 1 - r->frame : 0;
+			}
+		} else {
+			r->hits_left = r->hits;
+		}
+		r->energy = 0;
+		r->in_frame = 0;
+	}
+	return n;
+}
+
+/*
  * Write what the ring holds, up to the limit. Returns EIO when the file took
- * less than it was given, EOVERFLOW at the limit, else 0.
+ * less than it was given, EOVERFLOW at the limit, ENODATA after the silence,
+ * else 0.
  */
 static int drain(struct media_rec *r)
 {
 	int16_t buf[DRAIN_CHUNK];
+	bool quiet = false;
 	size_t n;
 
 	for (;;) {
@@ -120,11 +156,15 @@ static int drain(struct media_rec *r)
 		n = mrec_get(r->ring, buf, want);
 		if (!n)
 			return 0;
-		if (sf_writef_short(r->sf, buf, (sf_count_t)n) != (sf_count_t)n) {
+		if (r->thresh)
+			n = silence_scan(r, buf, n, &quiet);
+		if (n && sf_writef_short(r->sf, buf, (sf_count_t)n) != (sf_count_t)n) {
 			log_err("media: recording %s stopped: %s\n", r->path, sf_strerror(r->sf));
 			return EIO;
 		}
 		r->written += n;
+		if (quiet)
+			return ENODATA;
 	}
 }
 
@@ -266,6 +306,26 @@ int media_record(struct media_stream *ms, const char *path, unsigned limit_ms,
 	if (!path || !*path)
 		return EINVAL;
 	return start(ms, 0, path, limit_ms, h, arg);
+}
+
+int media_record_silence(struct media_stream *ms, unsigned thresh, unsigned hits_s)
+{
+	struct media_rec *r = ms ? media_stream_rec_slot(ms)[0] : NULL;
+
+	if (!r)
+		return ENOENT;
+	/* Seconds in frames of 20 ms; none given is 3 s, as FreeSWITCH. */
+	if (!hits_s)
+		hits_s = 3;
+	if (hits_s > UINT_MAX / 50)
+		hits_s = UINT_MAX / 50;
+	r->thresh = thresh;
+	r->hits = r->hits_left = hits_s * 50;
+	r->frame = r->rate / 50;
+	r->per = r->frame / (r->rate >= 16000 ? r->rate / 8000 : 1);
+	r->energy = 0;
+	r->in_frame = 0;
+	return 0;
 }
 
 uint64_t media_record_stop(struct media_stream *ms)

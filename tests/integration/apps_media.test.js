@@ -110,6 +110,24 @@ const DIALPLAN = `<include>
       <action application="record" data="calls/rec-7110.wav"/>
     </condition>
   </extension>
+  <extension name="t_record_silence">
+    <condition field="destination_number" expression="^7111$">
+      <action application="answer"/>
+      <action application="sleep" data="1000"/>
+      <action application="record" data="calls/rec-7111.wav 30 4500 2"/>
+      <action application="set" data="rec_after=true"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_record_quiet_tone">
+    <condition field="destination_number" expression="^7112$">
+      <action application="answer"/>
+      <action application="sleep" data="1000"/>
+      <action application="record" data="calls/rec-7112.wav 30 5500 1"/>
+      <action application="set" data="rec_after=true"/>
+      <action application="park"/>
+    </condition>
+  </extension>
   <extension name="t_prompt">
     <condition field="destination_number" expression="^7109$">
       <action application="answer"/>
@@ -283,6 +301,62 @@ test('media applications', { skip: !sipp.available() && 'sipp not installed', ti
 				`about 1.5 s (${samples.length / RATE} s)`);
 			assert.equal(dominant(samples.slice(samples.length - RATE), FREQS).freq, 440);
 		});
+
+		/*
+		 * The phone's 440 Hz at amplitude 8000 scores a mean |sample| of about
+		 * 5100 (FreeSWITCH's score): loud against threshold 4500, quiet against 5500.
+		 */
+		await t.test('record with silence_hits: the tone, then 2 s of silence end it', T,
+			async () => {
+				const { phone, uac, uuid } = await call('7111');
+				phone.startTone(440, { pt: 0 });
+				await h.sleep(3000);             /* the 1 s sleep, then about 2 s of tone */
+				phone.startTone(0, { pt: 0 });
+				assert.equal(await waitVar(c, uuid, 'rec_after', 'true'), 'true',
+					'record ended by itself, the dialplan went on');
+				assert.equal(await api(c, `uuid_getvar ${uuid} silence_hits_exhausted`), 'true');
+				assert.equal(await api(c, `uuid_getvar ${uuid} record_error`), '_undef_');
+				const n = Number(await api(c, `uuid_getvar ${uuid} record_samples`));
+				assert.equal(await api(c, `uuid_getvar ${uuid} record_ms`), String(n / 8));
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+				const { samples } = readWav(path.join(server.dir, 'recordings', 'calls',
+					'rec-7111.wav'));
+				assert.equal(samples.length, n, 'record_samples is the file\'s length');
+				assert.ok(samples.length > 2.5 * RATE && samples.length < 10 * RATE,
+					`tone and silence, far below the 30 s limit (${samples.length / RATE} s)`);
+				const head = samples.slice(0, RATE);
+				assert.equal(dominant(head, FREQS).freq, 440);
+				assert.ok(rms(head) > 2000, `the tone at a useful level (${rms(head)})`);
+				/* 100 quiet frames in a row end it; the 100th is not written. */
+				let quiet = 0;
+				while (quiet < samples.length && Math.abs(samples[samples.length - 1 - quiet]) < 50)
+					quiet++;
+				assert.ok(quiet >= 1.9 * RATE && quiet <= 1.98 * RATE,
+					`ends after the 2 s of silence (${quiet / RATE} s of it kept)`);
+			});
+
+		await t.test('record: a tone below silence_thresh is silence, 1 s of it ends it', T,
+			async () => {
+				const { phone, uac, uuid } = await call('7112');
+				phone.startTone(440, { pt: 0 });
+				assert.equal(await waitVar(c, uuid, 'rec_after', 'true'), 'true',
+					'record ended although the tone goes on');
+				assert.equal(await api(c, `uuid_getvar ${uuid} silence_hits_exhausted`), 'true');
+				assert.equal(await api(c, `uuid_getvar ${uuid} record_samples`), String(49 * 160));
+				assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
+				const r = await uac.done;
+				phone.close();
+				assert.equal(r.code, 0, r.err + r.out);
+				const { samples } = readWav(path.join(server.dir, 'recordings', 'calls',
+					'rec-7112.wav'));
+				/* 50 frames of 20 ms scored quiet; the 50th is not written. */
+				assert.equal(samples.length, 49 * 160);
+				assert.equal(dominant(samples, FREQS).freq, 440);
+				assert.ok(rms(samples) > 2000, `all of it the tone (${rms(samples)})`);
+			});
 
 		await t.test('record to an unwritable path: logged, the call goes on', T, async () => {
 			const { phone, uac } = await call('7107');

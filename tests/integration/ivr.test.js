@@ -49,6 +49,16 @@ const MENUS = `<configuration name="ivr.conf">
           timeout="700" max-timeouts="2">
       <entry action="menu-exit" digits="8"/>
     </menu>
+    <menu name="t_limits" greet-long="${tone(HZ.long, 200)}" exit-sound="${tone(HZ.exit)}"
+          timeout="1500" max-failures="1" max-timeouts="2"
+          exec-on-max-failures="set on_fail=\${ivr_menu_status}"
+          exec-on-max-timeouts="playback ${tone(HZ.sound, 600)}">
+      <entry action="menu-sub" digits="3" param="t_limits_sub"/>
+    </menu>
+    <menu name="t_limits_sub" greet-long="${tone(HZ.sub, 200)}" timeout="700"
+          max-timeouts="1" exec-on-max-timeouts="set sub_limit=\${ivr_menu_status}">
+      <entry action="menu-back" digits="0"/>
+    </menu>
   </menus>
 </configuration>
 `;
@@ -113,6 +123,14 @@ const DIALPLAN = `<include>
     <condition field="destination_number" expression="^7203$">
       <action application="answer"/>
       <action application="ivr" data="t_nowhere"/>
+      <action application="set" data="after_ivr=\${ivr_menu_status}"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="t_ivr_limits">
+    <condition field="destination_number" expression="^7204$">
+      <action application="answer"/>
+      <action application="ivr" data="t_limits"/>
       <action application="set" data="after_ivr=\${ivr_menu_status}"/>
       <action application="park"/>
     </condition>
@@ -291,6 +309,38 @@ test('IVR menus', { skip: !sipp.available() && 'sipp not installed', timeout: 30
 			() => onCall('7201', async (phone, uuid) => {
 				assert.equal(await waitVar(c, uuid, 'after_ivr', 'timeout'), 'timeout');
 				assert.ok(await hears(phone, HZ.exit, 0));
+			}));
+
+		/* The first 20 ms packet of tone `hz` the phone got after `since`, or undefined. */
+		const firstOf = (phone, hz, since) => frames(phone).find((f) => f.at >= since &&
+			f.rms >= 1000 && dominant(f.s, ALL_HZ).freq === hz);
+
+		await t.test('ivr: exec-on-max-timeouts runs (a playback), then the exit sound', T,
+			() => onCall('7204', async (phone, uuid) => {
+				assert.equal(await waitVar(c, uuid, 'after_ivr', 'timeout'), 'timeout');
+				const sound = firstOf(phone, HZ.sound, 0), exit = firstOf(phone, HZ.exit, 0);
+				assert.ok(sound, 'the exec-on-max-timeouts playback (1700 Hz) played');
+				assert.ok(exit, 'the exit sound played');
+				assert.ok(sound.at < exit.at, 'the application first, then the exit sound');
+				assert.equal(await api(c, `uuid_getvar ${uuid} on_fail`), '_undef_');
+			}));
+
+		await t.test('ivr: a submenu\'s exec-on-max-timeouts returns to its menu; ' +
+			'exec-on-max-failures sees ivr_menu_status', T,
+			() => onCall('7204', async (phone, uuid) => {
+				assert.ok(await hears(phone, HZ.long, 0));
+				let since = Date.now();
+				await press(phone, '3');
+				assert.ok(await hears(phone, HZ.sub, since), 'the submenu greeting');
+				assert.equal(await waitVar(c, uuid, 'sub_limit', 'timeout'), 'timeout');
+				since = Date.now();
+				assert.ok(await hears(phone, HZ.long, since), 'back in t_limits, from the top');
+				await press(phone, '7');
+				assert.equal(await waitVar(c, uuid, 'after_ivr', 'failure'), 'failure');
+				assert.equal(await api(c, `uuid_getvar ${uuid} on_fail`), 'failure');
+				assert.ok(await hears(phone, HZ.exit, since), 'the exit sound');
+				assert.equal(firstOf(phone, HZ.sound, 0), undefined,
+					'not the exec-on-max-timeouts playback');
 			}));
 
 		await t.test('ivr: an unknown menu fails at once and the extension goes on', T,

@@ -1,7 +1,8 @@
 /*
  * test_channel.c - the channel object's contract with its endpoint: nothing
  * reaches the endpoint after its hangup freed its call (channel_media, the ops),
- * and variable lookups fall back to the caller profile (uuid_getvar, hupall).
+ * variable lookups fall back to the caller profile (uuid_getvar, hupall), and
+ * digits nobody takes wait in the type-ahead queue.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,79 @@ static void test_profile_lookup(void)
 	CHECK(channel_count() == 0);
 }
 
+static unsigned told;
+
+/* A reader (read, a bridge) takes even digits; odd ones it only hears. */
+static void taking_watch(struct channel *ch, enum channel_note note, const char *data,
+			 void *arg)
+{
+	(void)arg;
+	if (note != CHANNEL_NOTE_DTMF)
+		return;
+	told++;
+	if ((*data - '0') % 2 == 0)
+		channel_dtmf_take(ch);
+}
+
+/* bind_meta_app's place: '*' never arrives. */
+static bool star_filter(struct channel *ch, char digit, bool to_phone, void *arg)
+{
+	(void)ch;
+	(void)to_phone;
+	(void)arg;
+	return digit == '*';
+}
+
+static void test_dtmf_queue(void)
+{
+	struct channel *ch = new_channel();
+	struct channel_watch *w = NULL;
+	char d, *marker = mem_zalloc(1, NULL);
+	unsigned i;
+
+	CHECK(ch != NULL && marker != NULL);
+	if (!ch || !marker)
+		goto out;
+	channel_dtmf_received(ch, '1', 100, "RTP");
+	channel_dtmf_received(ch, '2', 100, "RTP");
+	CHECK_INT(channel_dtmf_pending(ch), 2);
+	CHECK(channel_dtmf_pop(ch, &d) && d == '1');
+	CHECK(channel_dtmf_pop(ch, &d) && d == '2');
+	CHECK(!channel_dtmf_pop(ch, &d));
+
+	CHECK(channel_watch(&w, ch, taking_watch, NULL) == 0);
+	channel_dtmf_received(ch, '3', 100, "RTP");
+	channel_dtmf_received(ch, '4', 100, "RTP");
+	CHECK_INT(told, 2);
+	CHECK_INT(channel_dtmf_pending(ch), 1);
+	CHECK(channel_dtmf_pop(ch, &d) && d == '3');
+	w = mem_deref(w);
+
+	channel_set_dtmf_filter(ch, star_filter, marker);
+	channel_dtmf_received(ch, '*', 100, "RTP");
+	CHECK_INT(channel_dtmf_pending(ch), 0);
+	channel_set_dtmf_filter(ch, NULL, NULL);
+
+	/* Full: the oldest digits stay, the newest go. */
+	for (i = 0; i < CHANNEL_DTMF_QUEUE + 10; i++)
+		channel_dtmf_received(ch, (char)('0' + i % 10), 100, "RTP");
+	CHECK_INT(channel_dtmf_pending(ch), CHANNEL_DTMF_QUEUE);
+	CHECK(channel_dtmf_pop(ch, &d) && d == '0');
+	channel_dtmf_flush(ch);
+	CHECK_INT(channel_dtmf_pending(ch), 0);
+	channel_dtmf_received(ch, '9', 100, "RTP");
+	CHECK(channel_dtmf_pop(ch, &d) && d == '9');
+
+	/* A channel hanging up queues nothing. */
+	mem_ref(ch);
+	channel_hangup(ch, CAUSE_NORMAL_CLEARING);
+	channel_dtmf_received(ch, '5', 100, "RTP");
+	CHECK_INT(channel_dtmf_pending(ch), 0);
+	mem_deref(ch);
+ out:
+	mem_deref(marker);
+}
+
 int main(void)
 {
 	struct event_identity id = {"00000000-0000-0000-0000-000000000000", "test",
@@ -158,6 +232,7 @@ int main(void)
 
 	test_media_after_hangup();
 	test_profile_lookup();
+	test_dtmf_queue();
 
 	channel_close();
 	bus_close();

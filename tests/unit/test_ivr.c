@@ -96,6 +96,7 @@ static void test_shipped(void)
 	CHECK_INT(m->max_failures, 3);
 	CHECK_STR(m->greet_long, "ivr/ivr-please_enter_extension_followed_by_pound.wav");
 	CHECK_STR(m->exit_sound, "voicemail/vm-goodbye.wav");
+	CHECK(m->exec_on_max_fail == NULL && m->exec_on_max_timeout == NULL);
 	check_match(m, "1", 0, IVR_APP, "transfer 9196 XML default");
 	check_match(m, "3", 0, IVR_SUB, "confab_ivr_submenu");
 	check_match(m, "1005", 0, IVR_APP, "transfer 1005 XML default");
@@ -152,6 +153,32 @@ static void test_refused(void)
 	check_refused("<menu greet-long=\"x.wav\"/>", "ivr.conf.xml:3: ivr menu without a name");
 }
 
+/* exec-on-max-failures / exec-on-max-timeouts are kept as written; "" is none. */
+static void test_exec_on_max(void)
+{
+	const char *xml = "<configuration name=\"ivr.conf\">\n<menus>\n"
+		"<menu name=\"a\" exec-on-max-failures=\"transfer op XML default\"\n"
+		" exec-on-max-timeouts=\"set t=${ivr_menu_status}\"/>\n"
+		"<menu name=\"b\" exec-on-max-failures=\"\"/>\n"
+		"</menus>\n</configuration>\n";
+	const struct ivr_menu *a, *b;
+	struct ivr_menus *ms;
+	char err[512];
+	int rc;
+
+	ms = compile(xml, err, sizeof(err), &rc);
+	CHECK_INT(rc, 0);
+	a = ivr_menu_find(ms, "a");
+	b = ivr_menu_find(ms, "b");
+	CHECK(a && b);
+	if (a && b) {
+		CHECK_STR(a->exec_on_max_fail, "transfer op XML default");
+		CHECK_STR(a->exec_on_max_timeout, "set t=${ivr_menu_status}");
+		CHECK(b->exec_on_max_fail == NULL && b->exec_on_max_timeout == NULL);
+	}
+	mem_deref(ms);
+}
+
 /* freeswitch.IVRMenu's way: positional settings, -1 for the defaults, bindings. */
 static void test_built(void)
 {
@@ -200,6 +227,7 @@ int main(void)
 		log_set_console(false);
 	test_shipped();
 	test_refused();
+	test_exec_on_max();
 	test_built();
 	libre_close();
 	return check_done();
