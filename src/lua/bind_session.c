@@ -9,7 +9,8 @@
  * Methods that take time (execute, sleep, streamFile, getDigits, originating
  * constructors, bridge) start an operation and wait for it (script_wait); the
  * resume handler runs inside the script again, so the input callback is
- * called from there, and may decide to stop what is playing.
+ * called from there, and may decide to stop what is playing. The methods
+ * that play and collect digits are in bind_play.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,72 +22,16 @@
 #include "core/log.h"
 #include "core/vars.h"
 #include "dialplan/app.h"
-#include "dialplan/say.h"
 #include "event/event.h"
 #include "lua/lua_int.h"
+#include "lua/session_int.h"
 #include "media/play.h"
 
 #define SESSION_MT "confab.Session"
 
-enum {
-	DTMF_MAX          = 128,     /* digits getDigits collects, heard during recordFile */
-	EVENTS_MAX        = 64,      /* events queued by sendEvent */
-	ORIGINATE_TIMEOUT = 60,      /* s, as mod_lua's constructor */
-};
-
-struct lsession {
-	struct le le;                /* in `sessions` */
-	struct script *s;
-	struct channel *ch;          /* a reference; NULL: empty or failed */
-	struct channel_watch *watch;
-	char dtmf[DTMF_MAX + 1];
-	size_t ndtmf;
-	bool autohangup;
-	enum hangup_cause cause;     /* of the failed originate or the hangup seen */
-	char *hook_fn, *hook_arg;
-	bool hook_due, hook_ran;
-	const char *hook_why;        /* "hangup" or "transfer" */
-	char *cb_fn, *cb_arg;
-	struct event *evq[EVENTS_MAX];   /* sendEvent, for the input callback */
-	size_t nev;
-	struct sop *op;              /* what the run waits for, if on this session */
-};
-
 /* Every session object of every run, for script_sessions_moved. */
 static struct list sessions;
 
-/* An operation the run waits for. Reference-counted: the module running it may
- * outlive the wait (an application still running at shutdown). */
-enum sop_kind { SOP_APP, SOP_SLEEP, SOP_PLAY, SOP_DIGITS, SOP_ORIGINATE, SOP_ANSWER,
-		SOP_BRIDGE };
-
-struct sop {
-	enum sop_kind kind;
-	struct script *s;
-	struct lsession *ss;         /* NULL for waits not on one session */
-	bool cancelled;              /* the run went away: touch nothing of it */
-	bool done;
-	bool stopped;                /* SOP_PLAY: the player was stopped, never calls back */
-	bool record;                 /* SOP_APP: recordFile's record, file commands apply */
-	int result;
-	int ud;                      /* stack index of the object to return */
-	struct tmr tmr, tmr_abs;
-	/* SOP_APP */
-	char *result_var;            /* push this variable's value when done */
-	/* SOP_DIGITS */
-	char digits[DTMF_MAX + 1];
-	size_t ndigits, max;
-	char terms[32];
-	unsigned timeout_ms, inter_ms;
-	/* SOP_ORIGINATE */
-	struct originate *orig;
-	struct channel *leg;
-	enum hangup_cause cause;
-	/* SOP_ANSWER */
-	struct channel_watch *other_watch;
-	/* SOP_BRIDGE */
-	struct bridge *br;
-};
 
 static void sop_destructor(void *data)
 {
@@ -101,7 +46,7 @@ static void sop_destructor(void *data)
 	mem_deref(op->br);
 }
 
-static struct sop *sop_alloc(lua_State *L, struct lsession *ss, enum sop_kind kind)
+struct sop *sop_alloc(lua_State *L, struct lsession *ss, enum sop_kind kind)
 {
 	struct sop *op = mem_zalloc(sizeof(*op), sop_destructor);
 
@@ -117,14 +62,14 @@ static struct sop *sop_alloc(lua_State *L, struct lsession *ss, enum sop_kind ki
 	return op;
 }
 
-static void sop_wake(struct sop *op)
+void sop_wake(struct sop *op)
 {
 	if (!op->cancelled)
 		script_wake(op->s);
 }
 
 /* The channel is there and not hanging up: its media may be asked for. */
-static bool chan_up(const struct lsession *ss)
+bool lsess_chan_up(const struct lsession *ss)
 {
 	return ss->ch && channel_up(ss->ch);
 }
@@ -140,13 +85,13 @@ static bool sess_moved(const struct lsession *ss)
  * session is not ready either (switch_channel_ready() is false with
  * CF_TRANSFER): media methods return at once and the script is expected to end.
  */
-static bool sess_up(const struct lsession *ss)
+bool lsess_up(const struct lsession *ss)
 {
-	return chan_up(ss) && !sess_moved(ss);
+	return lsess_chan_up(ss) && !sess_moved(ss);
 }
 
 /* The run is torn down while waiting: stop what can be stopped. */
-static void sop_cancel(void *data)
+void sop_cancel(void *data)
 {
 	struct sop *op = data;
 
@@ -155,7 +100,7 @@ static void sop_cancel(void *data)
 		op->ss->op = NULL;
 	if (op->kind == SOP_PLAY && !op->done) {
 		/* A channel that is down has no media to ask for (see play_resume). */
-		if (!op->stopped && op->ss && chan_up(op->ss))
+		if (!op->stopped && op->ss && lsess_chan_up(op->ss))
 			media_play_stop(channel_media(op->ss->ch));
 		/*
 		 * A player stopped here, or gone with its stream at the hangup, never
@@ -172,7 +117,7 @@ static void sop_cancel(void *data)
 }
 
 /* Finished waiting: the session forgets the operation, the caller pushes. */
-static void sop_end(struct sop *op)
+void sop_end(struct sop *op)
 {
 	if (op->ss && op->ss->op == op)
 		op->ss->op = NULL;
@@ -180,7 +125,7 @@ static void sop_end(struct sop *op)
 	tmr_cancel(&op->tmr_abs);
 }
 
-static struct lsession *check_session(lua_State *L, int idx)
+struct lsession *lsess_check(lua_State *L, int idx)
 {
 	struct lsession **ssp = luaL_checkudata(L, idx, SESSION_MT);
 
@@ -218,7 +163,7 @@ static void session_watch(struct channel *ch, enum channel_note note, const char
 }
 
 /* The next digit for the script: heard during recordFile, else typed ahead. */
-static bool next_digit(struct lsession *ss, char *d)
+bool lsess_next_digit(struct lsession *ss, char *d)
 {
 	if (ss->ndtmf) {
 		*d = ss->dtmf[0];
@@ -228,12 +173,12 @@ static bool next_digit(struct lsession *ss, char *d)
 	return channel_dtmf_pop(ss->ch, d);
 }
 
-static bool has_digit(const struct lsession *ss)
+bool lsess_has_digit(const struct lsession *ss)
 {
 	return ss->ndtmf || channel_dtmf_pending(ss->ch);
 }
 
-static void flush_events(struct lsession *ss)
+void lsess_flush_events(struct lsession *ss)
 {
 	while (ss->nev)
 		event_deref(ss->evq[--ss->nev]);
@@ -243,7 +188,7 @@ static void lsession_destructor(void *data)
 {
 	struct lsession *ss = data;
 
-	flush_events(ss);
+	lsess_flush_events(ss);
 	list_unlink(&ss->le);
 	ss->watch = mem_deref(ss->watch);
 	if (ss->ch && ss->autohangup && channel_up(ss->ch))
@@ -296,7 +241,7 @@ void script_sessions_moved(struct channel *ch)
 		if (ss->ch != ch || !op || !sess_moved(ss))
 			continue;
 		/* Stop it now: the new extension may play on the same stream next. */
-		if (op->kind == SOP_PLAY && !op->done && !op->stopped && chan_up(ss)) {
+		if (op->kind == SOP_PLAY && !op->done && !op->stopped && lsess_chan_up(ss)) {
 			media_play_stop(channel_media(ch));
 			op->stopped = true;
 		}
@@ -325,7 +270,7 @@ static int session_gc(lua_State *L)
  * mod_lua does: on_hangup(session, "hangup"|"transfer" [, arg]). "exit" or
  * "die" ends the script.
  */
-static void run_hook(lua_State *L, struct lsession *ss, int sidx)
+void lsess_run_hook(lua_State *L, struct lsession *ss, int sidx)
 {
 	const char *ret;
 	int nargs = 2;
@@ -393,7 +338,7 @@ static bool cb_play(struct lsession *ss, const struct media_fctl_cmd *fc, int pe
 {
 	if (perr || fc->op == MEDIA_FCTL_STOP || fc->op == MEDIA_FCTL_TRUNCATE)
 		return true;
-	if (chan_up(ss))
+	if (lsess_chan_up(ss))
 		(void)media_play_control(channel_media(ss->ch), fc);
 	return false;
 }
@@ -406,7 +351,7 @@ static bool cb_play(struct lsession *ss, const struct media_fctl_cmd *fc, int pe
  */
 static bool cb_record(struct lsession *ss, const struct media_fctl_cmd *fc, int perr)
 {
-	struct media_stream *ms = chan_up(ss) ? channel_media(ss->ch) : NULL;
+	struct media_stream *ms = lsess_chan_up(ss) ? channel_media(ss->ch) : NULL;
 
 	if (!ms)
 		return false;
@@ -475,13 +420,13 @@ static bool feed_events(lua_State *L, struct lsession *ss, int sidx)
 	return false;
 }
 
-static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
+bool lsess_feed_callback(lua_State *L, struct lsession *ss, int sidx)
 {
 	if (feed_events(L, ss, sidx))
 		return true;
 	char digit[2] = {0, 0};
 
-	while (ss->cb_fn && next_digit(ss, &digit[0])) {
+	while (ss->cb_fn && lsess_next_digit(ss, &digit[0])) {
 		int nargs = 3;
 
 		lua_getglobal(L, ss->cb_fn);
@@ -508,25 +453,25 @@ static bool feed_callback(lua_State *L, struct lsession *ss, int sidx)
 
 static int s_answer(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	run_hook(L, ss, 1);
-	lua_pushinteger(L, sess_up(ss) ? channel_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
+	lsess_run_hook(L, ss, 1);
+	lua_pushinteger(L, lsess_up(ss) ? channel_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
 	return 1;
 }
 
 static int s_pre_answer(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	run_hook(L, ss, 1);
-	lua_pushinteger(L, sess_up(ss) ? channel_pre_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
+	lsess_run_hook(L, ss, 1);
+	lua_pushinteger(L, lsess_up(ss) ? channel_pre_answer(ss->ch) == 0 : ss->ch ? 0 : -1);
 	return 1;
 }
 
 static int s_answered(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	lua_pushboolean(L, ss->ch && channel_answered(ss->ch));
 	return 1;
@@ -534,47 +479,47 @@ static int s_answered(lua_State *L)
 
 static int s_media_ready(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	lua_pushboolean(L, sess_up(ss) && channel_media(ss->ch) != NULL);
+	lua_pushboolean(L, lsess_up(ss) && channel_media(ss->ch) != NULL);
 	return 1;
 }
 
 static int s_bridged(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	lua_pushboolean(L, sess_up(ss) && channel_state(ss->ch) == CS_EXCHANGE_MEDIA);
+	lua_pushboolean(L, lsess_up(ss) && channel_state(ss->ch) == CS_EXCHANGE_MEDIA);
 	return 1;
 }
 
 static int s_ready(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	run_hook(L, ss, 1);
-	lua_pushboolean(L, sess_up(ss));
+	lsess_run_hook(L, ss, 1);
+	lua_pushboolean(L, lsess_up(ss));
 	return 1;
 }
 
 static int s_hangup(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *name = script_optstring(L, 2, "normal_clearing");
 	enum hangup_cause cause;
 
 	if (cause_parse(name, &cause))
 		cause = CAUSE_NORMAL_CLEARING;
 	/* As CoreSession::hangup, also a channel transferred away. */
-	if (chan_up(ss))
+	if (lsess_chan_up(ss))
 		channel_hangup(ss->ch, cause);
-	run_hook(L, ss, 1);
+	lsess_run_hook(L, ss, 1);
 	return 0;
 }
 
 static int s_hangup_cause(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	enum hangup_cause cause = ss->cause;
 
 	if (ss->ch && !channel_up(ss->ch))
@@ -585,15 +530,15 @@ static int s_hangup_cause(lua_State *L)
 
 static int s_hangup_state(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
-	run_hook(L, ss, 1);
+	lsess_run_hook(L, ss, 1);
 	return 0;
 }
 
 static int s_get_state(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	lua_pushstring(L, ss->ch ? channel_state_name(channel_state(ss->ch)) : "ERROR");
 	return 1;
@@ -601,7 +546,7 @@ static int s_get_state(lua_State *L)
 
 static int s_get_uuid(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	lua_pushstring(L, ss->ch ? channel_uuid(ss->ch) : "uninitialized");
 	return 1;
@@ -612,7 +557,7 @@ static int s_get_uuid(lua_State *L)
 /* Channel variable, caller-profile field, then global, as switch_channel does. */
 static int s_get_variable(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	const char *v = ss->ch ? channel_var_lookup(ss->ch, name) : NULL;
 	char *g;
@@ -632,7 +577,7 @@ static int s_get_variable(lua_State *L)
 
 static int s_set_variable(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	const char *value = script_optstring(L, 3, NULL);
 
@@ -664,7 +609,7 @@ static int app_op_resume(lua_State *L, void *data)
 	 * The session wakes its operation on every digit and at a transfer; an
 	 * application still running on a ready session is waited for again.
 	 */
-	if (!op->done && sess_up(op->ss))
+	if (!op->done && lsess_up(op->ss))
 		return script_wait(L, op->record ? record_resume : app_op_resume, sop_cancel,
 				   op);
 	/* Left running (a transfer): its completion must not wake a later wait. */
@@ -687,7 +632,7 @@ static int record_resume(lua_State *L, void *data)
 	struct sop *op = data;
 
 	/* A failing callback (cb_record decides the rest) ends the recording too. */
-	if (feed_callback(L, op->ss, 1) && chan_up(op->ss))
+	if (lsess_feed_callback(L, op->ss, 1) && lsess_chan_up(op->ss))
 		(void)media_record_end(channel_media(op->ss->ch), false);
 	return app_op_resume(L, data);
 }
@@ -703,8 +648,8 @@ static int run_app_ex(lua_State *L, struct lsession *ss, const char *app,
 	struct sop *op;
 	int err;
 
-	run_hook(L, ss, 1);
-	if (!sess_up(ss)) {
+	lsess_run_hook(L, ss, 1);
+	if (!lsess_up(ss)) {
 		if (result_var)
 			lua_pushstring(L, "");
 		return result_var ? 1 : 0;
@@ -727,7 +672,7 @@ static int run_app_ex(lua_State *L, struct lsession *ss, const char *app,
 	}
 	ss->op = op->done ? NULL : op;
 	op->record = record;
-	if (record && ss->op && ss->cb_fn && (has_digit(ss) || ss->nev))
+	if (record && ss->op && ss->cb_fn && (lsess_has_digit(ss) || ss->nev))
 		sop_wake(op);
 	return script_wait(L, record ? record_resume : app_op_resume, sop_cancel, op);
 }
@@ -740,7 +685,7 @@ static int run_app(lua_State *L, struct lsession *ss, const char *app, const cha
 
 static int s_execute(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *app = luaL_checkstring(L, 2);
 	const char *data = script_optstring(L, 3, "");
 
@@ -750,7 +695,7 @@ static int s_execute(lua_State *L)
 /* read(min, max, prompt, timeout, terminators [, digit_timeout]) */
 static int s_read(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	lua_Integer min = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
 	const char *file = luaL_checkstring(L, 4);
 	lua_Integer timeout = luaL_checkinteger(L, 5);
@@ -768,7 +713,7 @@ static int s_read(lua_State *L)
  */
 static int s_play_and_get_digits(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	lua_Integer min = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
 	lua_Integer tries = luaL_checkinteger(L, 4), timeout = luaL_checkinteger(L, 5);
 	const char *terms = luaL_checkstring(L, 6), *file = luaL_checkstring(L, 7);
@@ -790,7 +735,7 @@ static int s_play_and_get_digits(lua_State *L)
 /* recordFile(file [, time_limit_s [, silence_thresh [, silence_hits]]]) */
 static int s_record_file(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *file = luaL_checkstring(L, 2);
 	lua_Integer limit = luaL_optinteger(L, 3, 0);
 	lua_Integer thresh = luaL_optinteger(L, 4, 0), hits = luaL_optinteger(L, 5, 0);
@@ -803,12 +748,12 @@ static int s_record_file(lua_State *L)
 
 static int s_transfer(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	const char *exten = luaL_checkstring(L, 2);
 	const char *dialplan = script_optstring(L, 3, NULL);
 	const char *context = script_optstring(L, 4, NULL);
 
-	if (!sess_up(ss)) {
+	if (!lsess_up(ss)) {
 		lua_pushinteger(L, 0);
 		return 1;
 	}
@@ -820,315 +765,6 @@ static int s_transfer(lua_State *L)
 	ss->autohangup = false;
 	channel_transfer(ss->ch, exten, dialplan, context);
 	lua_pushinteger(L, 1);
-	return 1;
-}
-
-/* ---- sleep, streamFile, getDigits -------------------------------------------- */
-
-static void op_timer(void *arg)
-{
-	struct sop *op = arg;
-
-	op->done = true;
-	sop_wake(op);
-}
-
-static int sleep_resume(lua_State *L, void *data)
-{
-	struct sop *op = data;
-	struct lsession *ss = op->ss;
-	bool stop = feed_callback(L, ss, 1);
-
-	if (!stop && !op->done && sess_up(ss))
-		return script_wait(L, sleep_resume, sop_cancel, op);
-	sop_end(op);
-	mem_deref(op);
-	lua_pushinteger(L, sess_up(ss) ? 1 : 0);
-	return 1;
-}
-
-static int wait_with_callback(lua_State *L, struct lsession *ss, lua_Integer ms)
-{
-	struct sop *op;
-
-	run_hook(L, ss, 1);
-	if (!sess_up(ss) || ms <= 0) {
-		lua_pushinteger(L, sess_up(ss) ? 1 : 0);
-		return 1;
-	}
-	op = sop_alloc(L, ss, SOP_SLEEP);
-	tmr_start(&op->tmr, (uint64_t)ms, op_timer, op);
-	ss->op = op;
-	if (ss->cb_fn && (has_digit(ss) || ss->nev))
-		sop_wake(op);
-	return script_wait(L, sleep_resume, sop_cancel, op);
-}
-
-static int s_sleep(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-
-	return wait_with_callback(L, ss, luaL_checkinteger(L, 2));
-}
-
-/* collectDigits([digit_timeout,] abs_timeout): the callback hears digits meanwhile. */
-static int s_collect_digits(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-	lua_Integer ms = luaL_checkinteger(L, lua_gettop(L) >= 3 ? 3 : 2);
-
-	wait_with_callback(L, ss, ms);
-	lua_pushinteger(L, 0);
-	return 1;
-}
-
-static void play_done(int err, void *arg)
-{
-	struct sop *op = arg;
-
-	op->done = true;
-	op->result = err;
-	sop_wake(op);
-	mem_deref(op);               /* the player's reference */
-}
-
-static int play_resume(lua_State *L, void *data)
-{
-	struct sop *op = data;
-	struct lsession *ss = op->ss;
-	bool stop = feed_callback(L, ss, 1);
-
-	if (!stop && !op->done && sess_up(ss))
-		return script_wait(L, play_resume, sop_cancel, op);
-	/*
-	 * Only a channel that is up has media to stop: at the hangup the stream
-	 * (and the endpoint's call that channel_media asks) goes, and the player
-	 * with it.
-	 */
-	if (!op->done && !op->stopped && chan_up(ss))
-		media_play_stop(channel_media(ss->ch));
-	sop_end(op);
-	lua_pushinteger(L, op->result == 0 && sess_up(ss) ? 1 : 0);
-	/* A stopped player never calls play_done: drop its reference here. */
-	if (!op->done)
-		mem_deref(op);
-	mem_deref(op);
-	return 1;
-}
-
-/* Relative files under sound_prefix (channel, then global), as playback does. */
-static int play_source(lua_State *L, struct lsession *ss, const char *file)
-{
-	struct media_play_opts o = {0};
-	struct sop *op;
-	char *src = NULL;
-	int err;
-
-	run_hook(L, ss, 1);
-	if (!sess_up(ss) || !channel_media(ss->ch)) {
-		lua_pushinteger(L, 0);
-		return 1;
-	}
-	if (!script_can_wait(L))
-		return luaL_error(L, "session:streamFile: cannot wait here");
-	if (!channel_answered(ss->ch))
-		(void)channel_pre_answer(ss->ch);
-	op = sop_alloc(L, ss, SOP_PLAY);
-	o.prefix = channel_var(ss->ch, "sound_prefix");
-	mem_ref(op);                 /* held by the player until it is done */
-	/* say: and phrase: sources, as switch_ivr_play_file takes them. */
-	err = say_expand(&src, ss->ch, file);
-	if (!err)
-		err = media_play_ex(channel_media(ss->ch), src, &o, play_done, op);
-	mem_deref(src);
-	if (err) {
-		log_warn("lua: %s: cannot play %s: %s\n", channel_name(ss->ch), file,
-			 strerror(err));
-		mem_deref(op);
-		mem_deref(op);
-		lua_pushinteger(L, 0);
-		return 1;
-	}
-	ss->op = op;
-	if (ss->cb_fn && (has_digit(ss) || ss->nev))
-		sop_wake(op);
-	return script_wait(L, play_resume, sop_cancel, op);
-}
-
-static int s_stream_file(lua_State *L)
-{
-	return play_source(L, check_session(L, 1), luaL_checkstring(L, 2));
-}
-
-/*
- * play_source for a source the caller allocated: it is kept on the Lua stack
- * instead, since play_source may yield and never return here to free it.
- */
-static int play_owned(lua_State *L, struct lsession *ss, char *src)
-{
-	lua_pushstring(L, src);
-	mem_deref(src);
-	return play_source(L, ss, lua_tostring(L, -1));
-}
-
-/*
- * Speech, say and phrases (spec/lua.md 7): sources for play_source, so the
- * input callback hears digits as during streamFile. speak() without
- * set_tts_params returns 0 at once, as mod_lua does.
- */
-static int s_speak(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-	const char *text = luaL_checkstring(L, 2);
-	char *src = NULL;
-
-	if (!sess_up(ss) || say_tts_source(&src, ss->ch, NULL, NULL, text)) {
-		if (sess_up(ss))
-			log_warn("lua: %s: speak without set_tts_params\n", channel_name(ss->ch));
-		lua_pushinteger(L, 0);
-		return 1;
-	}
-	return play_owned(L, ss, src);
-}
-
-static int s_set_tts_params(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-
-	if (sess_up(ss)) {
-		channel_var_set(ss->ch, "tts_engine", luaL_optstring(L, 2, NULL));
-		channel_var_set(ss->ch, "tts_voice", luaL_optstring(L, 3, NULL));
-	}
-	return 0;
-}
-
-/* say(text, module, type, method [, gender]) */
-static int s_say(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-	char *src = NULL;
-	int err;
-
-	err = say_source(&src, luaL_checkstring(L, 3), luaL_checkstring(L, 4),
-			 luaL_checkstring(L, 5), luaL_optstring(L, 6, NULL),
-			 luaL_checkstring(L, 2));
-	if (err) {
-		log_warn("lua: say %s as %s %s: %s\n", lua_tostring(L, 2), lua_tostring(L, 4),
-			 lua_tostring(L, 5), strerror(err));
-		lua_pushinteger(L, 0);
-		return 1;
-	}
-	return play_owned(L, ss, src);
-}
-
-/* sayPhrase(name [, data [, lang]]) */
-static int s_say_phrase(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-	char *src = NULL;
-
-	if (!sess_up(ss) || phrase_source(&src, ss->ch, luaL_checkstring(L, 2),
-					  luaL_optstring(L, 3, ""), luaL_optstring(L, 4, NULL))) {
-		lua_pushinteger(L, 0);
-		return 1;
-	}
-	return play_owned(L, ss, src);
-}
-
-/*
- * Take queued digits: true when collection is complete (max reached or a
- * terminator, which is not included).
- */
-static bool take_digits(struct sop *op, struct lsession *ss)
-{
-	char d;
-
-	while (next_digit(ss, &d)) {
-		if (op->terms[0] && strchr(op->terms, d)) {
-			char t[2] = {d, '\0'};
-
-			channel_var_set(ss->ch, "read_terminator_used", t);
-			return true;
-		}
-		op->digits[op->ndigits++] = d;
-		op->digits[op->ndigits] = '\0';
-		if (op->ndigits >= op->max)
-			return true;
-	}
-	return false;
-}
-
-static int digits_resume(lua_State *L, void *data)
-{
-	struct sop *op = data;
-	struct lsession *ss = op->ss;
-	size_t before = op->ndigits;
-	bool complete = sess_up(ss) && take_digits(op, ss);
-
-	if (!complete && !op->done && sess_up(ss)) {
-		/* After a digit the inter-digit timeout applies. */
-		if (op->ndigits != before)
-			tmr_start(&op->tmr, op->inter_ms, op_timer, op);
-		return script_wait(L, digits_resume, sop_cancel, op);
-	}
-	sop_end(op);
-	lua_pushstring(L, op->digits);
-	mem_deref(op);
-	return 1;
-}
-
-/* getDigits(max, terminators, timeout [, interdigit [, abs_timeout]]) */
-static int s_get_digits(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-	lua_Integer max = luaL_checkinteger(L, 2);
-	const char *terms = luaL_checkstring(L, 3);
-	lua_Integer timeout = luaL_checkinteger(L, 4);
-	lua_Integer inter = luaL_optinteger(L, 5, timeout);
-	lua_Integer abs_ms = luaL_optinteger(L, 6, 0);
-	struct sop *op;
-
-	run_hook(L, ss, 1);
-	if (!sess_up(ss) || max <= 0) {
-		lua_pushstring(L, "");
-		return 1;
-	}
-	op = sop_alloc(L, ss, SOP_DIGITS);
-	op->max = max > DTMF_MAX ? DTMF_MAX : (size_t)max;
-	str_ncpy(op->terms, terms, sizeof(op->terms));
-	op->inter_ms = inter > 0 ? (unsigned)inter : (unsigned)timeout;
-	if (take_digits(op, ss)) {
-		lua_pushstring(L, op->digits);
-		mem_deref(op);
-		return 1;
-	}
-	if (!script_can_wait(L)) {
-		mem_deref(op);
-		return luaL_error(L, "session:getDigits: cannot wait here");
-	}
-	tmr_start(&op->tmr, op->ndigits ? op->inter_ms : (uint64_t)(timeout > 0 ? timeout : 1),
-		  op_timer, op);
-	if (abs_ms > 0)
-		tmr_start(&op->tmr_abs, (uint64_t)abs_ms, op_timer, op);
-	ss->op = op;
-	return script_wait(L, digits_resume, sop_cancel, op);
-}
-
-static int s_flush_digits(lua_State *L)
-{
-	struct lsession *ss = check_session(L, 1);
-
-	ss->ndtmf = 0;
-	ss->dtmf[0] = '\0';
-	channel_dtmf_flush(ss->ch);
-	lua_pushinteger(L, 0);
-	return 1;
-}
-
-static int s_flush_events(lua_State *L)
-{
-	flush_events(check_session(L, 1));
-	lua_pushinteger(L, 0);
 	return 1;
 }
 
@@ -1148,7 +784,7 @@ static int set_names(lua_State *L, char **fnp, char **argp)
 
 static int s_set_hangup_hook(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	set_names(L, &ss->hook_fn, &ss->hook_arg);
 	ss->hook_ran = false;
@@ -1162,7 +798,7 @@ static int s_set_hangup_hook(lua_State *L)
 
 static int s_set_input_callback(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	set_names(L, &ss->cb_fn, &ss->cb_arg);
 	return 0;
@@ -1170,7 +806,7 @@ static int s_set_input_callback(lua_State *L)
 
 static int s_unset_input_callback(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	ss->cb_fn = mem_deref(ss->cb_fn);
 	ss->cb_arg = mem_deref(ss->cb_arg);
@@ -1179,7 +815,7 @@ static int s_unset_input_callback(lua_State *L)
 
 static int s_set_auto_hangup(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 
 	luaL_checkany(L, 2);
 	ss->autohangup = lua_toboolean(L, 2);
@@ -1189,7 +825,7 @@ static int s_set_auto_hangup(lua_State *L)
 
 static int s_console_log(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
+	struct lsession *ss = lsess_check(L, 1);
 	enum log_level level;
 
 	if (log_level_parse(luaL_checkstring(L, 2), &level))
@@ -1296,7 +932,7 @@ static int f_session(lua_State *L)
 	struct sop *op;
 
 	if (!lua_isnoneornil(L, 2))
-		aleg = check_session(L, 2);
+		aleg = lsess_check(L, 2);
 	lua_settop(L, 2);
 	ss = push_new(L);
 	if (!arg || !*arg)
@@ -1319,8 +955,8 @@ static int f_session(lua_State *L)
 /* session:originate(a_leg, dest [, timeout]): 0 on success, as mod_lua. */
 static int s_originate(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1);
-	struct lsession *aleg = lua_isnoneornil(L, 2) ? NULL : check_session(L, 2);
+	struct lsession *ss = lsess_check(L, 1);
+	struct lsession *aleg = lua_isnoneornil(L, 2) ? NULL : lsess_check(L, 2);
 	const char *dest = luaL_checkstring(L, 3);
 	lua_Integer timeout = luaL_optinteger(L, 4, ORIGINATE_TIMEOUT);
 	struct sop *op;
@@ -1348,7 +984,7 @@ static int answer_resume(lua_State *L, void *data)
 	struct lsession **ssp = luaL_checkudata(L, 2, SESSION_MT);
 	struct lsession *other = *ssp;
 
-	if (other && sess_up(other) && !channel_answered(other->ch) && !op->done)
+	if (other && lsess_up(other) && !channel_answered(other->ch) && !op->done)
 		return script_wait(L, answer_resume, sop_cancel, op);
 	mem_deref(op);
 	return 0;
@@ -1357,11 +993,11 @@ static int answer_resume(lua_State *L, void *data)
 /* waitForAnswer(other): until the other leg answers or goes. */
 static int s_wait_for_answer(lua_State *L)
 {
-	struct lsession *ss = check_session(L, 1), *other = check_session(L, 2);
+	struct lsession *ss = lsess_check(L, 1), *other = lsess_check(L, 2);
 	struct sop *op;
 
-	run_hook(L, ss, 1);
-	if (!sess_up(other) || channel_answered(other->ch))
+	lsess_run_hook(L, ss, 1);
+	if (!lsess_up(other) || channel_answered(other->ch))
 		return 0;
 	op = sop_alloc(L, NULL, SOP_ANSWER);
 	if (channel_watch(&op->other_watch, other->ch, answer_watch, op)) {
@@ -1389,11 +1025,11 @@ static int bridge_resume(lua_State *L, void *data)
 /* freeswitch.bridge(a, b): returns when the bridge ends. */
 static int f_bridge(lua_State *L)
 {
-	struct lsession *a = check_session(L, 1), *b = check_session(L, 2);
+	struct lsession *a = lsess_check(L, 1), *b = lsess_check(L, 2);
 	struct sop *op;
 	int err;
 
-	if (!sess_up(a) || !sess_up(b)) {
+	if (!lsess_up(a) || !lsess_up(b)) {
 		log_err("lua: %s: Channels not ready\n", script_name(script_of(L)));
 		return 0;
 	}
@@ -1433,7 +1069,7 @@ static int session_index(lua_State *L)
 
 struct lsession *script_check_session(lua_State *L, int idx)
 {
-	return check_session(L, idx);
+	return lsess_check(L, idx);
 }
 
 struct channel *script_session_channel(const struct lsession *ss)
@@ -1443,8 +1079,8 @@ struct channel *script_session_channel(const struct lsession *ss)
 
 bool script_session_ready(lua_State *L, struct lsession *ss, int sidx)
 {
-	run_hook(L, ss, sidx);
-	return sess_up(ss);
+	lsess_run_hook(L, ss, sidx);
+	return lsess_up(ss);
 }
 
 int script_session_send_event(struct lsession *ss, struct event *ev)
@@ -1478,17 +1114,6 @@ void script_bind_session(lua_State *L)
 		{"playAndGetDigits", s_play_and_get_digits},
 		{"recordFile", s_record_file},
 		{"transfer", s_transfer},
-		{"sleep", s_sleep},
-		{"collectDigits", s_collect_digits},
-		{"streamFile", s_stream_file},
-		{"speak", s_speak},
-		{"set_tts_params", s_set_tts_params},
-		{"set_tts_parms", s_set_tts_params},
-		{"say", s_say},
-		{"sayPhrase", s_say_phrase},
-		{"getDigits", s_get_digits},
-		{"flushDigits", s_flush_digits},
-		{"flushEvents", s_flush_events},
 		{"setHangupHook", s_set_hangup_hook},
 		{"setInputCallback", s_set_input_callback},
 		{"unsetInputCallback", s_unset_input_callback},
@@ -1503,6 +1128,7 @@ void script_bind_session(lua_State *L)
 
 	luaL_newmetatable(L, SESSION_MT);
 	luaL_setfuncs(L, methods, 0);
+	script_bind_session_play(L);
 	script_bind_session_more(L);
 	lua_pushcfunction(L, session_index);
 	lua_setfield(L, -2, "__index");
