@@ -248,16 +248,6 @@ static void mem_undeaf(struct api_call *call, struct conf_member *m, const char 
 	set_hear(call, m, true, data);
 }
 
-/* Stop what plays to the member; media_play_stop calls no handler, so forget it here. */
-static unsigned member_stop(struct conf_member *m)
-{
-	if (!m->play_file || !m->ms)
-		return 0;
-	media_play_stop(m->ms);
-	m->play_file = mem_deref(m->play_file);
-	return 1;
-}
-
 static void mem_hold(struct api_call *call, struct conf_member *m, const char *data)
 {
 	struct conference *conf = m->conf;
@@ -277,7 +267,7 @@ static void mem_unhold(struct api_call *call, struct conf_member *m, const char 
 
 	(void)data;
 	m->hold = false;
-	(void)member_stop(m);
+	(void)conf_member_stop(m);
 	conf_member_apply(m);
 	api_printf(call, "+OK unhold %u\n", m->id);
 	conf_event_simple(conf, m, "unhold-member", "hold-member");
@@ -786,17 +776,24 @@ static int sub_saymember(struct api_call *call, struct conference *conf, int arg
 }
 
 /*
- * stop [current|all|async|last] [<member_id>]. The room's queue can only be
- * flushed whole (conf_stop), so every mode stops everything the room plays.
+ * stop [current|all|async|last] [<member_id>]: conference_api_sub_stop; "last"
+ * is FreeSWITCH's "current" (its else branch). A member has one file at most.
  */
 static int sub_stop(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
-	static const char *const modes[] = {"current", "all", "async", "last"};
+	static const struct {
+		const char *name;
+		enum conf_stop_mode mode;
+	} modes[] = {{"current", CONF_STOP_CURRENT}, {"all", CONF_STOP_ALL},
+		     {"async", CONF_STOP_ASYNC}, {"last", CONF_STOP_CURRENT}};
+	enum conf_stop_mode mode = CONF_STOP_ALL;
 	bool ok = argc <= 2;
 	size_t i;
 
-	for (i = 0; !ok && i < sizeof(modes) / sizeof(*modes); i++)
-		ok = !strcasecmp(argv[2], modes[i]);
+	for (i = 0; !ok && i < sizeof(modes) / sizeof(*modes); i++) {
+		ok = !strcasecmp(argv[2], modes[i].name);
+		mode = modes[i].mode;
+	}
 	if (!ok)
 		return SUB_USAGE;
 	if (argc == 4) {
@@ -805,9 +802,9 @@ static int sub_stop(struct api_call *call, struct conference *conf, int argc, ch
 
 		if (!m)
 			return api_printf(call, T_PLAY_NOMEMBER, id);
-		return api_printf(call, "+OK Stopped %u files.\n", member_stop(m));
+		return api_printf(call, "+OK Stopped %u files.\n", conf_member_stop(m));
 	}
-	return api_printf(call, "+OK Stopped %u files.\n", conf_stop(conf));
+	return api_printf(call, "+OK Stopped %u files.\n", conf_stop(conf, mode));
 }
 
 /* record <file> [canvas]: the canvas means nothing to an audio room. */
