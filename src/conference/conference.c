@@ -1162,6 +1162,10 @@ void conf_control_run(struct conf_member *m, const char *action, const char *dat
 					       "is-unlocked-sound", NULL));
 	} else if (!strcmp(action, "floor")) {
 		conf_set_floor(conf, conf->floor == m ? NULL : m);
+	} else if (!strcmp(action, "moh toggle")) {
+		/* conference_loop_moh_toggle: the API's `moh toggle` */
+		conf->moh_off = !conf->moh_off;
+		conf_moh_update(conf, false);
 	} else if (!strcmp(action, "event")) {
 		if (conf_suppressed(conf, "dtmf") || conf_event(conf, m, "dtmf", &ev))
 			return;

@@ -236,6 +236,67 @@ test('conference audio: wideband files, music on hold, relate',
 		const wide = path.join(server.dir, 'wide-1000-6000.wav');
 		writeWav(wide, 16000, [1000, 6000], 2.0, 6000);
 
+		await sub('play_status and file_seek: a seek forward brings the second tone of a file sooner',
+			T, async () => {
+				/* 20 s of 2600 Hz, then 5 s of 2900 Hz */
+				const a = path.join(server.dir, 'seek-a.wav'), b = path.join(server.dir, 'seek-b.wav');
+				writeWav(a, 8000, 2600, 20, 8000);
+				writeWav(b, 8000, 2900, 5, 8000);
+				const file = `file_string://${a}!${b}`;
+				const S = await join('76051', '7605', 0);
+				try {
+					assert.equal(await api(c, 'conference 7605 play_status'), '-ERR Nothing is playing\n');
+					assert.equal(await api(c, 'conference 7605 play_status 999'),
+						'-ERR Member: 999 not found.\n');
+					const mark = ev.mark();
+					await api(c, `conference 7605 play ${file}`);
+					await ev.wait(act('play-file', { File: file }), { from: mark, what: 'play-file' });
+					await hearsTone('the first tone', S.phone, 2600);
+					const st = await api(c, 'conference 7605 play_status');
+					const m = /^\+OK (\d+)\/(\d+) (.*)\n$/.exec(st);
+					assert.ok(m, `play_status: ${JSON.stringify(st)}`);
+					assert.equal(m[2], '20000');
+					assert.equal(m[3], file);
+					const r = await api(c, 'conference 7605 file_seek +18000');
+					const sk = /^\+OK seek to position (\d+)\n$/.exec(r);
+					assert.ok(sk && Number(sk[1]) >= 18000 * 8, `file_seek: ${JSON.stringify(r)}`);
+					const t0 = Date.now();
+					await hearsTone('the second tone after the seek', S.phone, 2900, 8000);
+					assert.ok(Date.now() - t0 < 8000, 'well before the 20 s of the first tone');
+					assert.equal(await api(c, 'conference 7605 file_seek 0'),
+						'+OK seek to position 0\n');
+					await hearsTone('the second file from its start', S.phone, 2900, 8000);
+					assert.equal(await api(c, 'conference 7605 stop'), '+OK Stopped 1 files.\n');
+					assert.equal(await api(c, 'conference 7605 file_seek +1000'), '-ERR no reply\n');
+				} finally {
+					await hangUp(S);
+				}
+			});
+
+		await sub('a long file is decoded off the signalling thread: the server answers at once',
+			T, async () => {
+				/* four minutes at 48 kHz: long to decode and resample */
+				const long = path.join(server.dir, 'long-2700.wav');
+				writeWav(long, 48000, 2700, 240, 8000);
+				const S = await join('76061', '7606', 0);
+				try {
+					const t0 = Date.now();
+					assert.equal(await api(c, `conference 7606 play ${long}`),
+						`+OK (play) Playing file ${long}\n`);
+					assert.match(await api(c, 'status'), /UP /);
+					const answered = Date.now() - t0;
+					await hearsTone('the long file', S.phone, 2700, 50000);
+					const heardAt = Date.now() - t0;
+					/* decoded on the signalling thread, the replies would wait as long as the tone */
+					assert.ok(answered < heardAt / 2, `answered after ${answered} ms, ` +
+						`the file heard after ${heardAt} ms`);
+					assert.equal(await api(c, 'conference 7606 stop'), '+OK Stopped 1 files.\n');
+				} finally {
+					fs.rmSync(long, { force: true });
+					await hangUp(S);
+				}
+			});
+
 		await sub('a 16 kHz file played into a 16 kHz room keeps its 6 kHz (the room '
 			+ 'records it at 16 kHz); an 8 kHz room filters it out instead of folding it', T,
 		async () => {
