@@ -82,8 +82,15 @@ const PROFILES = `    <profile name="wide16">
     <profile name="moh">
       <param name="energy-level" value="100"/>
       <param name="moh-sound" value="moh-2000.wav"/>
+      <param name="caller-controls" value="mohctl"/>
     </profile>
   </profiles>`;
+
+/* DTMF 5 in the moh rooms: FreeSWITCH's "moh toggle" caller control. */
+const CONTROLS = `    <group name="mohctl">
+      <control action="moh toggle" digits="5"/>
+    </group>
+  </caller-controls>`;
 
 /* Tone powers in what a phone heard over the last `ms`. */
 function heard(phone, freqs, ms = 600) {
@@ -127,7 +134,7 @@ test('conference audio: wideband files, music on hold, relate',
 				fs.writeFileSync(path.join(dir, '90_conference_audio_test.xml'), DIALPLAN);
 				const cc = path.join(conf, 'autoload_configs', 'conference.conf.xml');
 				fs.writeFileSync(cc, fs.readFileSync(cc, 'utf8').replace('  </profiles>',
-					PROFILES));
+					PROFILES).replace('  </caller-controls>', CONTROLS));
 			},
 		});
 		const c = await h.rawAuthed(server);
@@ -359,6 +366,16 @@ test('conference audio: wideband files, music on hold, relate',
 				await hearsNoTone('and not the profile\'s', A.phone, 2000);
 				assert.equal(await api(c, 'conference 7401 moh reset'), '+OK moh\n');
 				await hearsTone('moh reset: the profile\'s again', A.phone, 2000);
+				for (const [what, on] of [['DTMF 5 (moh toggle): off', false],
+					['DTMF 5 again: on', true]]) {
+					A.phone.stopTone();
+					await A.phone.sendDigit('5');
+					A.phone.startTone(1000);
+					if (on)
+						await hearsTone(what, A.phone, 2000);
+					else
+						await hearsNoTone(what, A.phone, 2000);
+				}
 			} finally {
 				await hangUp(...[A, B].filter(Boolean));
 			}
