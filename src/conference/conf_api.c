@@ -54,6 +54,10 @@
 #define T_FVOL_OK        "+OK volume changed\n"
 #define T_FVOL_NONE      "-ERR File not playing\n"
 #define T_FVOL_ARGS      "-ERR missing args\n"
+/* conference_fnode_check_status / conference_fnode_seek */
+#define T_PSTATUS        "+OK %llu/%llu %s\n"
+#define T_PSTATUS_NONE   "-ERR Nothing is playing\n"
+#define T_SEEK           "+OK seek to position %lld\n"
 #define T_SAY_OK         "+OK (say) OK\n"
 #define T_SAY_NOTEXT     "-ERR (say) Error! No text.\n"
 #define T_SAY_ERR        "-ERR (say) Error!\n"           /* conference_say failed */
@@ -248,16 +252,6 @@ static void mem_undeaf(struct api_call *call, struct conf_member *m, const char 
 	set_hear(call, m, true, data);
 }
 
-/* Stop what plays to the member; media_play_stop calls no handler, so forget it here. */
-static unsigned member_stop(struct conf_member *m)
-{
-	if (!m->play_file || !m->ms)
-		return 0;
-	media_play_stop(m->ms);
-	m->play_file = mem_deref(m->play_file);
-	return 1;
-}
-
 static void mem_hold(struct api_call *call, struct conf_member *m, const char *data)
 {
 	struct conference *conf = m->conf;
@@ -277,7 +271,7 @@ static void mem_unhold(struct api_call *call, struct conf_member *m, const char 
 
 	(void)data;
 	m->hold = false;
-	(void)member_stop(m);
+	(void)conf_member_stop(m);
 	conf_member_apply(m);
 	api_printf(call, "+OK unhold %u\n", m->id);
 	conf_event_simple(conf, m, "unhold-member", "hold-member");
@@ -731,6 +725,97 @@ static int sub_pause_play(struct api_call *call, struct conference *conf, int ar
 	return api_printf(call, media_play_paused(ms) ? T_PAUSED : T_RESUMED);
 }
 
+/*
+ * The player play_status and file_seek act on: the room's, or with a member
+ * id argument that member's (what it plays, *filep). -1: no such member
+ * (printed); 0 with *msp NULL: nothing plays.
+ */
+static int file_target(struct api_call *call, struct conference *conf, const char *id_arg,
+		       struct media_stream **msp, const char **filep)
+{
+	*msp = NULL;
+	*filep = NULL;
+	if (id_arg) {
+		uint32_t id = (uint32_t)atoi(id_arg);
+		struct conf_member *m = id ? conf_member_find(conf, id) : NULL;
+
+		if (!m) {
+			api_printf(call, T_PLAY_NOMEMBER, id);
+			return -1;
+		}
+		if (m->ms && media_playing(m->ms) && m->play_file) {
+			*msp = m->ms;
+			*filep = m->play_file;
+		}
+		return 0;
+	}
+	*msp = room_player(conf);
+	if (*msp && conf->playing && !list_isempty(&conf->files))
+		*filep = ((struct conf_file *)list_ledata(list_head(&conf->files)))->path;
+	else if (*msp)
+		*filep = conf->tmp_moh ? conf->tmp_moh : conf_moh_sound(conf);
+	if (!*filep)
+		*msp = NULL;
+	return 0;
+}
+
+/* play_status [<member_id>]: position/length (ms) of the current file, its name. */
+static int sub_play_status(struct api_call *call, struct conference *conf, int argc,
+			   char **argv)
+{
+	struct media_stream *ms;
+	const char *file;
+	uint64_t pos, len;
+
+	if (argc > 3)
+		return SUB_USAGE;
+	if (file_target(call, conf, argc == 3 ? argv[2] : NULL, &ms, &file))
+		return 0;
+	if (!ms || media_play_status(ms, &pos, &len, NULL))
+		return api_printf(call, T_PSTATUS_NONE);
+	return api_printf(call, T_PSTATUS, (unsigned long long)pos,
+			  (unsigned long long)(len == UINT64_MAX ? 0 : len), file);
+}
+
+/*
+ * file_seek [+|-]<ms> [<member_id>]: relative with a sign (a bare or zero
+ * step is 1000 ms forward, atoi's 0 as in conference_fnode_seek), else from
+ * the start. The reply names the target in samples at the file's own rate.
+ * Nothing playing: no output.
+ */
+static int sub_file_seek(struct api_call *call, struct conference *conf, int argc,
+			 char **argv)
+{
+	struct media_fctl_cmd fc = {MEDIA_FCTL_SEEK_TO, 0};
+	struct media_stream *ms;
+	const char *file;
+	uint64_t pos;
+	unsigned rate;
+	long long target;
+
+	if (argc < 3 || argc > 4)
+		return SUB_USAGE;
+	if (file_target(call, conf, argc == 4 ? argv[3] : NULL, &ms, &file))
+		return 0;
+	if (!ms || media_play_status(ms, &pos, NULL, &rate))
+		return 0;
+	if (*argv[2] == '+' || *argv[2] == '-') {
+		fc.op = MEDIA_FCTL_SEEK;
+		fc.val = atoi(argv[2]);
+		if (!fc.val)
+			fc.val = 1000;
+		target = ((long long)pos + fc.val) * (rate / 1000);
+		if (target < 0)
+			target = 0;
+	} else {
+		fc.val = clamp(atoi(argv[2]), 0, 86400000);
+		target = (long long)fc.val * (rate / 1000);
+	}
+	if (media_play_control(ms, &fc))
+		return 0;
+	return api_printf(call, T_SEEK, target);
+}
+
 /* file-vol <vol> [async]: the room's file; steps clamped to -4..4 as volume_in. */
 static int sub_file_vol(struct api_call *call, struct conference *conf, int argc,
 			char **argv)
@@ -786,17 +871,24 @@ static int sub_saymember(struct api_call *call, struct conference *conf, int arg
 }
 
 /*
- * stop [current|all|async|last] [<member_id>]. The room's queue can only be
- * flushed whole (conf_stop), so every mode stops everything the room plays.
+ * stop [current|all|async|last] [<member_id>]: conference_api_sub_stop; "last"
+ * is FreeSWITCH's "current" (its else branch). A member has one file at most.
  */
 static int sub_stop(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
-	static const char *const modes[] = {"current", "all", "async", "last"};
+	static const struct {
+		const char *name;
+		enum conf_stop_mode mode;
+	} modes[] = {{"current", CONF_STOP_CURRENT}, {"all", CONF_STOP_ALL},
+		     {"async", CONF_STOP_ASYNC}, {"last", CONF_STOP_CURRENT}};
+	enum conf_stop_mode mode = CONF_STOP_ALL;
 	bool ok = argc <= 2;
 	size_t i;
 
-	for (i = 0; !ok && i < sizeof(modes) / sizeof(*modes); i++)
-		ok = !strcasecmp(argv[2], modes[i]);
+	for (i = 0; !ok && i < sizeof(modes) / sizeof(*modes); i++) {
+		ok = !strcasecmp(argv[2], modes[i].name);
+		mode = modes[i].mode;
+	}
 	if (!ok)
 		return SUB_USAGE;
 	if (argc == 4) {
@@ -805,9 +897,9 @@ static int sub_stop(struct api_call *call, struct conference *conf, int argc, ch
 
 		if (!m)
 			return api_printf(call, T_PLAY_NOMEMBER, id);
-		return api_printf(call, "+OK Stopped %u files.\n", member_stop(m));
+		return api_printf(call, "+OK Stopped %u files.\n", conf_member_stop(m));
 	}
-	return api_printf(call, "+OK Stopped %u files.\n", conf_stop(conf));
+	return api_printf(call, "+OK Stopped %u files.\n", conf_stop(conf, mode));
 }
 
 /* record <file> [canvas]: the canvas means nothing to an audio room. */
@@ -1234,6 +1326,8 @@ static const struct sub subs[] = {
 	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false, 0},
 	{"moh", "<file_path>|toggle|[on|off]", NULL, sub_moh, false, 0},
 	{"pause_play", "[<member_id>]", NULL, sub_pause_play, false, 0},
+	{"play_status", "[<member_id>]", NULL, sub_play_status, false, 0},
+	{"file_seek", "[+-]<val> [<member_id>]", NULL, sub_file_seek, false, 0},
 	{"say", "<text>", NULL, sub_say, false, 3},
 	{"saymember", "<member_id> <text>", NULL, sub_saymember, false, 4},
 	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false, 0},

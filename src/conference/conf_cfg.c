@@ -18,10 +18,10 @@ static const char *const actions[] = {
 	"mute", "mute on", "mute off", "deaf mute", "deaf", "deaf on", "deaf off",
 	"energy up", "energy dn", "energy equ", "vol talk up", "vol talk zero",
 	"vol talk dn", "vol listen up", "vol listen zero", "vol listen dn", "hangup",
-	"event", "lock", "transfer", "execute_application", "floor",
-	/* video and music on hold: accepted, nothing to do in an audio room */
+	"event", "lock", "transfer", "execute_application", "floor", "moh toggle",
+	/* video: accepted, nothing to do in an audio room */
 	"vid-floor", "vid-floor-force", "vmute", "vmute on", "vmute off", "vmute snap",
-	"vmute snapoff", "moh toggle", "border",
+	"vmute snapoff", "border",
 };
 
 static void param_destructor(void *data)

@@ -153,6 +153,7 @@ struct conf_member {
 	uint64_t join_us, last_talk_us;
 	char *kick_sound;
 	char *play_file;                    /* playing to this member */
+	uint64_t play_started_us;
 	struct list rels;                   /* struct conf_rel, newest first */
 
 	struct conf_group *controls;
@@ -198,7 +199,10 @@ int  conf_play(struct conference *conf, const char *file, bool async);
  */
 int  conf_say(struct conference *conf, const char *text);
 int  conf_member_say(struct conf_member *m, const char *text);
-unsigned conf_stop(struct conference *conf);
+enum conf_stop_mode { CONF_STOP_ALL, CONF_STOP_CURRENT, CONF_STOP_ASYNC };
+unsigned conf_stop(struct conference *conf, enum conf_stop_mode mode);
+/* Stop the member's file, with its play-file-member-done; 1 if one played. */
+unsigned conf_member_stop(struct conf_member *m);
 /*
  * Record the room to one more file (start-recording). EALREADY: that path
  * records already, EBUSY: MEDIA_REC_MAX files record, else media_record's.

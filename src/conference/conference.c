@@ -257,23 +257,53 @@ const char *conf_prefix(const struct conference *conf)
 	return conf->sound_prefix ? conf->sound_prefix : conf_param(conf->prof, "sound-prefix");
 }
 
+/*
+ * play-file-done, or play-file-member-done with the member's block (m), as
+ * conference_file_close fires them for a file that ended or was stopped:
+ * seconds, milliseconds and samples (at 8 kHz) played so far.
+ */
+static void file_done_event(struct conference *conf, struct conf_member *m, const char *file,
+			    uint64_t started_us, bool async, int err)
+{
+	uint64_t ms = started_us ? (conf_now_us() - started_us) / 1000 : 0;
+	struct event *ev;
+
+	if (conf_suppressed(conf, "play-file-done") || conf_event(conf, NULL, NULL, &ev))
+		return;
+	event_add_headerf(ev, "seconds", "%llu", (unsigned long long)(ms / 1000));
+	event_add_headerf(ev, "milliseconds", "%llu", (unsigned long long)ms);
+	event_add_headerf(ev, "samples", "%llu", (unsigned long long)(ms * 8));
+	event_add_header(ev, "Action", m ? "play-file-member-done" : "play-file-done");
+	if (m)
+		add_member_block(conf, m, ev);
+	event_add_header(ev, "File", file);
+	if (async)
+		event_add_header(ev, "Async", "true");
+	if (err)
+		event_add_header(ev, "Error", "File could not be played");
+	bus_fire(ev);
+}
+
 static void member_play_done(int err, void *arg)
 {
 	struct conf_member *m = arg;
-	struct event *ev;
 
 	if (!m->conf || !m->play_file)
 		return;
-	if (!conf_suppressed(m->conf, "play-file-done") &&
-	    !conf_event(m->conf, NULL, NULL, &ev)) {
-		event_add_header(ev, "Action", "play-file-member-done");
-		add_member_block(m->conf, m, ev);
-		event_add_header(ev, "File", m->play_file);
-		if (err)
-			event_add_header(ev, "Error", "File could not be played");
-		bus_fire(ev);
-	}
+	file_done_event(m->conf, m, m->play_file, m->play_started_us, false, err);
 	m->play_file = mem_deref(m->play_file);
+}
+
+unsigned conf_member_stop(struct conf_member *m)
+{
+	if (!m->play_file || !m->ms)
+		return 0;
+	/* media_play_stop calls no handler: the event is fired here. */
+	media_play_stop(m->ms);
+	if (m->conf)
+		file_done_event(m->conf, m, m->play_file, m->play_started_us, false, 0);
+	m->play_file = mem_deref(m->play_file);
+	return 1;
 }
 
 /* A prompt or a file to one member, over what it hears of the room. */
@@ -293,6 +323,7 @@ void conf_member_play(struct conf_member *m, const char *file)
 	mem_deref(m->play_file);
 	if (str_dup(&m->play_file, file))
 		m->play_file = NULL;
+	m->play_started_us = conf_now_us();
 }
 
 /* ---- room playback --------------------------------------------------------------- */
@@ -306,31 +337,25 @@ static void file_destructor(void *data)
 
 static void play_next(struct conference *conf);
 
+/* Out of the queue, with its play-file-done (none for speech); started_us 0: never played. */
+static void file_end(struct conference *conf, struct conf_file *f, uint64_t started_us,
+		     int err)
+{
+	if (!f->speech)
+		file_done_event(conf, NULL, f->path, started_us, f->async, err);
+	list_unlink(&f->le);
+	mem_deref(f);
+}
+
 static void room_play_done(int err, void *arg)
 {
 	struct conference *conf = arg;
 	struct conf_file *f = list_ledata(list_head(&conf->files));
-	uint64_t ms = (conf_now_us() - conf->play_started_us) / 1000;
-	struct event *ev;
 
 	conf->playing = false;
 	if (!f)
 		return;
-	if (!f->speech && !conf_suppressed(conf, "play-file-done") &&
-	    !conf_event(conf, NULL, NULL, &ev)) {
-		event_add_headerf(ev, "seconds", "%llu", (unsigned long long)(ms / 1000));
-		event_add_headerf(ev, "milliseconds", "%llu", (unsigned long long)ms);
-		event_add_headerf(ev, "samples", "%llu", (unsigned long long)(ms * 8));
-		event_add_header(ev, "Action", "play-file-done");
-		event_add_header(ev, "File", f->path);
-		if (f->async)
-			event_add_header(ev, "Async", "true");
-		if (err)
-			event_add_header(ev, "Error", "File could not be played");
-		bus_fire(ev);
-	}
-	list_unlink(&f->le);
-	mem_deref(f);
+	file_end(conf, f, conf->play_started_us, err);
 	play_next(conf);
 }
 
@@ -444,16 +469,43 @@ int conf_member_say(struct conf_member *m, const char *text)
 	return err;
 }
 
-unsigned conf_stop(struct conference *conf)
+/*
+ * conference_file_stop: CONF_STOP_ALL ends every queued file, CONF_STOP_ASYNC
+ * the async ones, CONF_STOP_CURRENT the one playing (the next then starts).
+ * Each gets its play-file-done. Returns how many.
+ */
+unsigned conf_stop(struct conference *conf, enum conf_stop_mode mode)
 {
-	unsigned n = list_count(&conf->files);
+	struct conf_file *head = list_ledata(list_head(&conf->files));
+	bool head_stops = head && (mode != CONF_STOP_ASYNC || head->async);
+	struct le *le = list_head(&conf->files);
+	bool stops = head_stops || mode == CONF_STOP_ALL || conf->moh_playing;
+	unsigned n = 0;
 
-	media_play_stop(conf->room);
-	conf->playing = false;
-	conf->moh_playing = false;
-	list_flush(&conf->files);
-	/* FreeSWITCH's stop ends the hold music too; it starts again while due. */
-	conf_moh_update(conf, false);
+	if (stops) {
+		/* FreeSWITCH's stop ends the hold music too; it starts again while due. */
+		media_play_stop(conf->room);
+		conf->moh_playing = false;
+	}
+	if (head_stops) {
+		uint64_t started = conf->playing ? conf->play_started_us : 0;
+
+		conf->playing = false;
+		le = le->next;
+		file_end(conf, head, started, 0);
+		n++;
+	}
+	while (le && mode != CONF_STOP_CURRENT) {
+		struct conf_file *f = le->data;
+
+		le = le->next;
+		if (mode == CONF_STOP_ALL || f->async) {
+			file_end(conf, f, 0, 0);
+			n++;
+		}
+	}
+	if (stops)
+		play_next(conf);
 	return n;
 }
 
@@ -727,7 +779,8 @@ void conf_destroy(struct conference *conf)
 		mem_deref(m);
 	}
 	(void)conf_norecord(conf, NULL);
-	conf_stop(conf);
+	/* As FreeSWITCH's room thread closes what is left: play-file-done for each. */
+	(void)conf_stop(conf, CONF_STOP_ALL);
 	conf_event_simple(conf, NULL, "conference-destroy", NULL);
 	log_info("conference %s destroyed\n", conf->name);
 	mem_deref(conf);
@@ -1143,6 +1196,10 @@ void conf_control_run(struct conf_member *m, const char *action, const char *dat
 					       "is-unlocked-sound", NULL));
 	} else if (!strcmp(action, "floor")) {
 		conf_set_floor(conf, conf->floor == m ? NULL : m);
+	} else if (!strcmp(action, "moh toggle")) {
+		/* conference_loop_moh_toggle: the API's `moh toggle` */
+		conf->moh_off = !conf->moh_off;
+		conf_moh_update(conf, false);
 	} else if (!strcmp(action, "event")) {
 		if (conf_suppressed(conf, "dtmf") || conf_event(conf, m, "dtmf", &ev))
 			return;

@@ -1,7 +1,7 @@
 /*
- * play.c - media_play: sources parsed and decoded into a player on the
- * signalling thread, handed to the stream's worker, which copies one frame a
- * tick and reports the end; plus the worker-side command hooks.
+ * play.c - media_play: sources parsed into a player on the signalling thread
+ * (files decoded by decode.c's threads), handed to the stream's worker, which
+ * copies one frame a tick and reports the end; plus the worker-side hooks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +31,9 @@ struct media_play {
 	media_play_done_h *h;
 	void *arg;
 	struct tts_wait *tts;        /* speech still being synthesised, if any */
+	struct mplay_job *job;       /* files still being decoded, if any */
+	bool mix, loop;              /* for the player once it is decoded */
+	struct mplay_stat *stat;     /* where the worker's player is */
 	bool paused;                 /* by file control's "pause", a toggle */
 };
 
@@ -114,8 +117,12 @@ int media_sound_path(char **pathp, const char *file, const char *prefix)
 	return 0;
 }
 
+/*
+ * A file item: found and its header read now (what is missing or unreadable
+ * fails here); decoded now with `decode`, else left to mplay_decode (path kept).
+ */
 static int src_file(struct mplay_src *s, const char *file, const char *prefix,
-		    unsigned rate)
+		    unsigned rate, bool decode)
 {
 	char *path = NULL;
 	size_t n = 0;
@@ -124,10 +131,18 @@ static int src_file(struct mplay_src *s, const char *file, const char *prefix,
 	err = media_sound_path(&path, file, prefix);
 	if (err == ENOENT)
 		log_notice("media: sound file not found: %s\n", path);
+	if (!err)
+		err = sound_probe(path, rate, &n, &s->native);
 	if (!err) {
-		err = sound_load(path, rate, &s->pcm, &n);
 		s->kind = MPLAY_PCM;
 		s->len = n;
+		if (decode) {
+			err = sound_load(path, rate, &s->pcm, &n);
+			s->len = n;
+		} else {
+			s->path = strdup(path);
+			err = s->path ? 0 : ENOMEM;
+		}
 	}
 	mem_deref(path);
 	return err;
@@ -135,13 +150,14 @@ static int src_file(struct mplay_src *s, const char *file, const char *prefix,
 
 /* One item: a tone, a silence or a file. */
 static int src_parse(struct mplay_src *s, const char *item, const char *prefix,
-		     unsigned rate)
+		     unsigned rate, bool decode)
 {
 	const char *scheme_end = strstr(item, "://");
 	char *e;
 	long ms;
 	int err;
 
+	s->native = rate;
 	if (!strncasecmp(item, TONE_SCHEME, strlen(TONE_SCHEME))) {
 		err = tone_parse(item + strlen(TONE_SCHEME), rate, &s->tone);
 		if (err)
@@ -163,7 +179,7 @@ static int src_parse(struct mplay_src *s, const char *item, const char *prefix,
 	/* say:, phrase:, http:// ... are not ours; tts:// has been synthesised. */
 	if (scheme_end && !memchr(item, '/', (size_t)(scheme_end - item)))
 		return ENOTSUP;
-	return src_file(s, item, prefix, rate);
+	return src_file(s, item, prefix, rate, decode);
 }
 
 void mplay_free(struct mplay *p)
@@ -175,11 +191,14 @@ void mplay_free(struct mplay *p)
 	for (i = 0; i < p->nsrc; i++) {
 		free(p->src[i].pcm);
 		free(p->src[i].tone);
+		free(p->src[i].path);
 	}
+	mplay_stat_release(p->stat);
 	free(p);
 }
 
-int mplay_build(struct mplay **pp, const char *source, const char *prefix, unsigned rate)
+static int build(struct mplay **pp, const char *source, const char *prefix, unsigned rate,
+		 bool decode)
 {
 	char *list = NULL, *item, *save = NULL;
 	struct mplay *p;
@@ -208,11 +227,11 @@ int mplay_build(struct mplay **pp, const char *source, const char *prefix, unsig
 	p->rate = rate;
 	p->flen = PLAY_FRAME * (rate / PLAY_RATE);
 	if (!list) {
-		err = src_parse(&p->src[p->nsrc++], source, prefix, rate);
+		err = src_parse(&p->src[p->nsrc++], source, prefix, rate, decode);
 	} else {
 		for (item = strtok_r(list, "!", &save); item && !err;
 		     item = strtok_r(NULL, "!", &save))
-			err = src_parse(&p->src[p->nsrc++], item, prefix, rate);
+			err = src_parse(&p->src[p->nsrc++], item, prefix, rate, decode);
 		if (!err && !p->nsrc)
 			err = EINVAL;
 	}
@@ -222,6 +241,44 @@ int mplay_build(struct mplay **pp, const char *source, const char *prefix, unsig
 		return err;
 	}
 	*pp = p;
+	return 0;
+}
+
+int mplay_build(struct mplay **pp, const char *source, const char *prefix, unsigned rate)
+{
+	return build(pp, source, prefix, rate, true);
+}
+
+int mplay_probe(struct mplay **pp, const char *source, const char *prefix, unsigned rate)
+{
+	return build(pp, source, prefix, rate, false);
+}
+
+bool mplay_undecoded(const struct mplay *p)
+{
+	for (unsigned i = 0; i < p->nsrc; i++) {
+		if (p->src[i].path)
+			return true;
+	}
+	return false;
+}
+
+int mplay_decode(struct mplay *p)
+{
+	for (unsigned i = 0; i < p->nsrc; i++) {
+		struct mplay_src *s = &p->src[i];
+		size_t n = 0;
+		int err;
+
+		if (!s->path)
+			continue;
+		err = sound_load(s->path, p->rate, &s->pcm, &n);
+		if (err)
+			return err;
+		s->len = n;
+		free(s->path);
+		s->path = NULL;
+	}
 	return 0;
 }
 
@@ -284,7 +341,8 @@ int media_source_length(const char *source, const char *prefix, uint64_t *msp)
 		*msp = 0;
 		return tts_check(source);
 	}
-	err = mplay_build(&p, source, prefix ? prefix : default_prefix(&tmp), PLAY_RATE);
+	/* The files' headers give their lengths: nothing is decoded. */
+	err = mplay_probe(&p, source, prefix ? prefix : default_prefix(&tmp), PLAY_RATE);
 	mem_deref(tmp);
 	if (err)
 		return err;
@@ -367,6 +425,7 @@ const int16_t *media_player_frame(struct mstream *st, uint32_t tick, const int16
 		p->finished = true;
 		media_up_post(st->id, MEDIA_UP_PLAY_DONE, 0, p->token);
 	}
+	mplay_stat_update(p);
 	mplay_volume(p, p->out, p->flen);
 	if (p->mix && under) {
 		for (i = 0; i < p->flen; i++) {
@@ -411,8 +470,10 @@ void media_ext_run(struct mstream *st, struct cmd *c)
 		}
 		break;
 	case CMD_PLAY_CTL:
-		if (st->player && st->player->token == c->u.play.token)
+		if (st->player && st->player->token == c->u.play.token) {
 			mplay_control(st->player, c->u.play.op, c->u.play.val);
+			mplay_stat_update(st->player);
+		}
 		break;
 	case CMD_RECORD:
 		rec_detach(st, c->u.rec->slot);
@@ -456,7 +517,9 @@ static void handle_destructor(void *data)
 	struct media_play *mp = data;
 
 	free(mp->stop);
+	mplay_decode_cancel(mp->job);
 	mem_deref(mp->tts);
+	mplay_stat_release(mp->stat);
 }
 
 /* Tell the worker to drop the player (the finished one, or one cut short). */
@@ -475,10 +538,21 @@ static void handle_stop(struct media_play *mp)
 static int handle_send(struct media_play *mp, struct mplay *p, bool mix, bool loop)
 {
 	struct cmd *c = calloc(1, sizeof(*c));
+	struct mplay_stat *stat = calloc(1, sizeof(*stat));
 	int err;
 
-	if (!c)
+	if (!c || !stat) {
+		free(c);
+		free(stat);
 		return ENOMEM;
+	}
+	/* One reference for the player, one for the handle. */
+	atomic_init(&stat->refs, 2);
+	mplay_stat_release(p->stat);
+	p->stat = stat;
+	mplay_stat_update(p);
+	mplay_stat_release(mp->stat);
+	mp->stat = stat;
 	if (!++next_token)
 		next_token++;
 	mp->token = p->token = next_token;
@@ -491,6 +565,50 @@ static int handle_send(struct media_play *mp, struct mplay *p, bool mix, bool lo
 	if (err)
 		free(c);
 	return err;
+}
+
+/* The handle ends before its player could play: out of its slot, handler with err. */
+static void handle_fail(struct media_play *mp, int err)
+{
+	struct media_play **slot = media_stream_play_slot(mp->ms);
+	media_play_done_h *h = mp->h;
+	void *arg = mp->arg;
+
+	if (slot && *slot == mp)
+		*slot = NULL;
+	mem_deref(mp);
+	if (h)
+		h(err, arg);
+}
+
+static void handle_decoded(int err, struct mplay *p, void *arg)
+{
+	struct media_play *mp = arg;
+
+	mp->job = NULL;
+	if (!err)
+		err = handle_send(mp, p, mp->mix, mp->loop);
+	if (err) {
+		mplay_free(p);
+		log_warn("media: cannot decode a sound to play: %s\n", strerror(err));
+		handle_fail(mp, err);
+		return;
+	}
+	/* Decoded: synthesised speech files (and their jobs) can go. */
+	mp->tts = mem_deref(mp->tts);
+}
+
+/*
+ * Send p, or first have its files decoded by a decoder thread: a long file
+ * must not hold up the signalling thread. On failure the caller still owns p.
+ */
+static int handle_start(struct media_play *mp, struct mplay *p, bool mix, bool loop)
+{
+	if (!mplay_undecoded(p))
+		return handle_send(mp, p, mix, loop);
+	mp->mix = mix;
+	mp->loop = loop;
+	return mplay_decode_start(&mp->job, p, handle_decoded, mp);
 }
 
 static int handle_alloc(struct media_play **mpp, struct media_stream *ms,
@@ -541,16 +659,7 @@ static void tts_wait_destructor(void *data)
 /* Synthesis failed or the player cannot be built: the handle ends with err. */
 static void tts_fail(struct tts_wait *w, int err)
 {
-	struct media_play *mp = w->mp;
-	struct media_play **slot = media_stream_play_slot(mp->ms);
-	media_play_done_h *h = mp->h;
-	void *arg = mp->arg;
-
-	if (slot && *slot == mp)
-		*slot = NULL;
-	mem_deref(mp);               /* and w with it */
-	if (h)
-		h(err, arg);
+	handle_fail(w->mp, err);     /* and w with it */
 }
 
 /* Every item has its file: build the player as for any file list. */
@@ -573,16 +682,18 @@ static void tts_ready(struct tts_wait *w)
 	}
 	mem_deref(mb);
 	if (!err)
-		err = mplay_build(&p, src, w->prefix, w->rate);
+		err = mplay_probe(&p, src, w->prefix, w->rate);
 	mem_deref(src);
 	if (!err)
-		err = handle_send(w->mp, p, w->mix, w->loop);
+		err = handle_start(w->mp, p, w->mix, w->loop);
 	if (err) {
 		mplay_free(p);
 		tts_fail(w, err);
 		return;
 	}
-	/* Decoded: the files (and the jobs) can go. */
+	/* Decoding: the files stay until handle_decoded. */
+	if (w->mp->job)
+		return;
 	w->mp->tts = NULL;
 	mem_deref(w);
 }
@@ -701,15 +812,20 @@ int media_play_ex(struct media_stream *ms, const char *source,
 		goto out;
 	}
 	/* A room's files are decoded straight to its rate: they keep their band. */
-	err = mplay_build(&p, source, prefix, media_stream_rate(ms));
+	err = mplay_probe(&p, source, prefix, media_stream_rate(ms));
 	if (!err)
 		err = handle_alloc(&mp, ms, h, arg);
 	if (!err)
-		err = handle_send(mp, p, opts && opts->mix, opts && opts->loop);
+		err = handle_start(mp, p, opts && opts->mix, opts && opts->loop);
 	if (err)
 		goto out;
 	p = NULL;
-	/* The worker drops the old player for the new one: nothing to send. */
+	/*
+	 * The worker drops the old player for a new one: nothing to send. One
+	 * still being decoded stops the old one now, not once it is ready.
+	 */
+	if (mp->job && *slot)
+		handle_stop(*slot);
 	mem_deref(*slot);
 	*slot = mp;
 	mp = NULL;
@@ -753,7 +869,7 @@ int media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc)
 
 	if (!fc)
 		return EINVAL;
-	if (!mp || mp->tts)
+	if (!mp || mp->tts || mp->job)
 		return ENOENT;
 	if (fc->op == MEDIA_FCTL_NONE)
 		return 0;
@@ -780,6 +896,23 @@ bool media_play_paused(struct media_stream *ms)
 	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
 
 	return slot && *slot && (*slot)->paused;
+}
+
+int media_play_status(struct media_stream *ms, uint64_t *pos_ms, uint64_t *len_ms,
+		      unsigned *rate)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+	struct media_play *mp = slot ? *slot : NULL;
+
+	if (!mp || mp->tts || mp->job || !mp->stat)
+		return ENOENT;
+	if (pos_ms)
+		*pos_ms = atomic_load_explicit(&mp->stat->pos_ms, memory_order_relaxed);
+	if (len_ms)
+		*len_ms = atomic_load_explicit(&mp->stat->len_ms, memory_order_relaxed);
+	if (rate)
+		*rate = atomic_load_explicit(&mp->stat->native, memory_order_relaxed);
+	return 0;
 }
 
 void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token)

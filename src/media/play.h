@@ -12,9 +12,11 @@
  *                                 come later, through the handler (EIO)
  *   <path>                        any file libsndfile reads, at any rate; relative
  *                                 paths are under the prefix
- * Files are decoded whole here, resampled to the stream's rate (8 kHz, a
- * room's media_stream_rate), before the worker gets the player:
- * the worker only copies frames. A recorder writes the stream's decoded audio
+ * Files are found and their headers read here (their errors come now), then
+ * decoded whole by a decoder thread (decode.c), resampled to the stream's
+ * rate (8 kHz, a room's media_stream_rate), before the worker gets the
+ * player; errors of decoding come later, through the handler. The worker
+ * only copies frames. A recorder writes the stream's decoded audio
  * (8 kHz mono 16-bit WAV) from a ring the worker fills; the file is written
  * here, on the signalling thread, a few times a second.
  *
@@ -95,6 +97,14 @@ int  media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc);
 int  media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc);
 /* Whether "pause" has left what plays on ms paused. */
 bool media_play_paused(struct media_stream *ms);
+/*
+ * Where the playback on ms is, in its current source (the item of a
+ * file_string:// list): ms into it, its length in ms (UINT64_MAX for ever)
+ * and its sample rate (a file's own, else the stream's), as of the last
+ * tick. ENOENT: nothing plays, or it is still being prepared.
+ */
+int  media_play_status(struct media_stream *ms, uint64_t *pos_ms, uint64_t *len_ms,
+		       unsigned *rate);
 
 /*
  * Where a sound file is: absolute paths as they are, others under `prefix`;

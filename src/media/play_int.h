@@ -16,6 +16,7 @@ struct mstream;
 struct media_stream;
 struct media_play;
 struct media_rec;
+struct mplay;
 struct cmd;
 
 #define PLAY_RATE        8000
@@ -90,6 +91,12 @@ void tone_seek(const struct tone_prog *tp, struct tone_pos *pos, uint64_t at);
  * are cut there. Signalling thread.
  */
 int  sound_load(const char *path, unsigned rate, int16_t **pcmp, size_t *lenp);
+/*
+ * What sound_load would make of the file without decoding it (its header
+ * only): *lenp samples at `rate`, *nativep (may be NULL) the file's own rate.
+ * The same errors. Cheap: any thread.
+ */
+int  sound_probe(const char *path, unsigned rate, size_t *lenp, unsigned *nativep);
 
 /*
  * Windowed-sinc resampling of `n` float samples at `in_rate` to `out_rate`:
@@ -111,10 +118,28 @@ enum mplay_kind { MPLAY_PCM, MPLAY_TONE, MPLAY_SILENCE };
 
 struct mplay_src {
 	enum mplay_kind kind;
+	unsigned native;                     /* the file's own rate; the stream's otherwise */
 	int16_t *pcm;                        /* MPLAY_PCM (owned) */
 	uint64_t len;                        /* PCM, SILENCE: samples; UINT64_MAX for ever */
 	struct tone_prog *tone;              /* MPLAY_TONE (owned) */
+	char *path;                          /* MPLAY_PCM not decoded yet (malloc) */
 };
+
+/*
+ * Where a player is, for media_play_status: written by the worker each tick
+ * (relaxed atomics, no lock), read on the signalling thread. Two references,
+ * the player's and the handle's; whoever drops the last frees it.
+ */
+struct mplay_stat {
+	_Atomic unsigned refs;
+	_Atomic uint64_t pos_ms;             /* into the current source */
+	_Atomic uint64_t len_ms;             /* its length, UINT64_MAX for ever */
+	_Atomic unsigned native;             /* its rate (a file's own) */
+};
+
+void mplay_stat_release(struct mplay_stat *st);
+/* Publish p's position to its stat (if any). Worker-safe. */
+void mplay_stat_update(struct mplay *p);
 
 /*
  * A player as its worker owns it once CMD_PLAY delivered it: the sources in
@@ -138,6 +163,7 @@ struct mplay {
 	int speed;                           /* -2..2 steps, 0 as recorded */
 	bool sp_on;                          /* sp_in[0..1] and sp_phase carry on */
 	uint32_t sp_phase;                   /* Q16, between sp_in[0] and sp_in[1] */
+	struct mplay_stat *stat;             /* ref, NULL when nobody asks */
 	int16_t out[PLAY_FRAME_MAX];
 	int16_t sp_in[2 * PLAY_FRAME_MAX + 2]; /* the source samples a fast frame takes */
 	struct mplay_src src[];
@@ -149,7 +175,34 @@ struct mplay {
  * under prefix.
  */
 int  mplay_build(struct mplay **pp, const char *source, const char *prefix, unsigned rate);
+/*
+ * The same, with files only found and their headers read (lengths exact,
+ * the errors of a missing or unreadable file the same): mplay_decode then
+ * decodes them, on any thread. mplay_undecoded: some are left to decode.
+ */
+int  mplay_probe(struct mplay **pp, const char *source, const char *prefix, unsigned rate);
+int  mplay_decode(struct mplay *p);
+bool mplay_undecoded(const struct mplay *p);
 void mplay_free(struct mplay *p);
+
+/* ---- decoding off the signalling thread (decode.c) -------------------------- */
+
+struct mplay_job;
+
+/* Signalling thread: p (owned now; NULL when err) decoded, or err. */
+typedef void (mplay_decoded_h)(int err, struct mplay *p, void *arg);
+
+/*
+ * Queue p (owned by the job from now on) for a decoder thread; h runs on the
+ * signalling thread once it is decoded, unless the job was cancelled. After
+ * h the job is gone. Signalling thread.
+ */
+int  mplay_decode_start(struct mplay_job **jp, struct mplay *p, mplay_decoded_h *h,
+			void *arg);
+/* h will not run; the player is freed. Harmless with NULL. */
+void mplay_decode_cancel(struct mplay_job *j);
+/* media_close: the decoders stop; what is still queued is dropped. */
+void mplay_decode_close(void);
 /*
  * The next n samples; false when the sources ran out (the rest of out is
  * zeros; a looping player runs out only when its sources make no sound at

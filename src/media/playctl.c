@@ -1,7 +1,7 @@
 /*
  * playctl.c - file control of a running player: FreeSWITCH's file commands
  * parsed (pause, seek, restart, volume, speed, stop, truncate) and applied on
- * the worker between two frames.
+ * the worker between two frames, and the position it publishes (play status).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -209,4 +209,26 @@ bool mplay_read_speed(struct mplay *p, int16_t *out, unsigned n)
 	b[1] = b[need + 1];
 	p->sp_phase = (uint32_t)(end & 0xffff);
 	return more;
+}
+
+void mplay_stat_release(struct mplay_stat *st)
+{
+	if (st && atomic_fetch_sub(&st->refs, 1) == 1)
+		free(st);
+}
+
+void mplay_stat_update(struct mplay *p)
+{
+	const struct mplay_src *s;
+	unsigned per_ms = p->rate / 1000;
+
+	if (!p->stat)
+		return;
+	/* Past the last source: where the last one ended. */
+	s = &p->src[p->cur < p->nsrc ? p->cur : p->nsrc - 1];
+	atomic_store_explicit(&p->stat->pos_ms, (p->cur < p->nsrc ? p->pos : s->len) / per_ms,
+			      memory_order_relaxed);
+	atomic_store_explicit(&p->stat->len_ms, s->len == UINT64_MAX ? UINT64_MAX :
+			      s->len / per_ms, memory_order_relaxed);
+	atomic_store_explicit(&p->stat->native, s->native, memory_order_relaxed);
 }

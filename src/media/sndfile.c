@@ -148,9 +148,53 @@ int sound_resample(const float *in, size_t n, unsigned in_rate, unsigned out_rat
 	return 0;
 }
 
+/* Open a file libsndfile reads and whose format a player can take. */
+static int open_checked(const char *path, SNDFILE **sfp, SF_INFO *info)
+{
+	SNDFILE *sf;
+
+	if (access(path, R_OK))
+		return errno == ENOENT ? ENOENT : EACCES;
+	memset(info, 0, sizeof(*info));
+	sf = sf_open(path, SFM_READ, info);
+	if (!sf) {
+		log_warn("media: cannot read sound file %s: %s\n", path, sf_strerror(NULL));
+		return ENOTSUP;
+	}
+	if (info->channels < 1 || info->samplerate < 1000 || info->samplerate > 384000) {
+		sf_close(sf);
+		return ENOTSUP;
+	}
+	*sfp = sf;
+	return 0;
+}
+
+int sound_probe(const char *path, unsigned rate, size_t *lenp, unsigned *nativep)
+{
+	SF_INFO info;
+	SNDFILE *sf;
+	sf_count_t frames;
+	int err;
+
+	if (!path || !rate || !lenp)
+		return EINVAL;
+	err = open_checked(path, &sf, &info);
+	if (err)
+		return err;
+	frames = (sf_count_t)PLAY_MAX_SECONDS * info.samplerate;
+	if (info.frames >= 0 && info.frames < frames)
+		frames = info.frames;
+	/* sound_resample's count for that many input samples. */
+	*lenp = (size_t)((double)frames / ((double)info.samplerate / rate));
+	if (nativep)
+		*nativep = (unsigned)info.samplerate;
+	sf_close(sf);
+	return 0;
+}
+
 int sound_load(const char *path, unsigned rate, int16_t **pcmp, size_t *lenp)
 {
-	SF_INFO info = {0};
+	SF_INFO info;
 	SNDFILE *sf;
 	float *mono = NULL, *chunk = NULL;
 	size_t n = 0, cap;
@@ -159,17 +203,9 @@ int sound_load(const char *path, unsigned rate, int16_t **pcmp, size_t *lenp)
 
 	if (!path || !rate || !pcmp || !lenp)
 		return EINVAL;
-	if (access(path, R_OK))
-		return errno == ENOENT ? ENOENT : EACCES;
-	sf = sf_open(path, SFM_READ, &info);
-	if (!sf) {
-		log_warn("media: cannot read sound file %s: %s\n", path, sf_strerror(NULL));
-		return ENOTSUP;
-	}
-	if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000) {
-		err = ENOTSUP;
-		goto out;
-	}
+	err = open_checked(path, &sf, &info);
+	if (err)
+		return err;
 	frames = (sf_count_t)PLAY_MAX_SECONDS * info.samplerate;
 	if (info.frames > frames)
 		log_warn("media: %s is longer than %u s, cut there\n", path, PLAY_MAX_SECONDS);

@@ -395,6 +395,7 @@ void media_close(void)
 	if (!M.running)
 		return;
 	media_workers_stop();
+	mplay_decode_close();
 	orphan_all();
 	pending_flush();
 	media_workers_free();

@@ -719,6 +719,66 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				assert.equal(await api(`conference ${ROOM} file-vol 0`), '-ERR File not playing\n');
 			});
 
+		await sub('stop: play-file-done for each file stopped (current, async, all), ' +
+			'play-file-member-done for a member\'s', T, async () => {
+			assert.ok(A && B && C, 'the members of the first sub-test');
+			const f1 = 'tone_stream://%(8000,0,2000)', f2 = 'tone_stream://%(8000,0,2200)';
+			const f3 = 'tone_stream://%(8000,0,1800)', f4 = 'tone_stream://%(8000,0,1700)';
+			const done = (f, extra = {}) => act('play-file-done', { File: f, ...extra });
+			let mark = ev.mark();
+			for (const f of [f1, f2, f3])
+				await api(`conference ${ROOM} play ${f}`);
+			await ev.wait(act('play-file', { File: f3 }), { from: mark, what: 'play-file' });
+			await h.sleep(700);
+			assert.equal(await api(`conference ${ROOM} stop current`), '+OK Stopped 1 files.\n');
+			const d1 = await ev.wait(done(f1), { from: mark, what: 'play-file-done of f1' });
+			/* FreeSWITCH's order: the counts, Action, File */
+			const keys = Object.keys(d1);
+			assert.ok(keys.indexOf('seconds') < keys.indexOf('milliseconds') &&
+				keys.indexOf('samples') < keys.indexOf('Action') &&
+				keys.indexOf('Action') < keys.indexOf('File'), `header order: ${keys}`);
+			const ms1 = Number(d1.milliseconds);
+			assert.ok(ms1 >= 400 && ms1 < 8000, `f1 played ${ms1} ms`);
+			assert.equal(d1.samples, String(ms1 * 8));
+			const t1 = Date.now();
+			await until('the next file plays: C hears 2200 Hz', () => {
+				const n = tonePackets(C.phone, 2200, t1);
+				return { ok: n >= 10, info: timeline(C.phone, t1) };
+			});
+			assert.ok(!ev.all(done(f2), mark).length, 'f2 still plays');
+			/* an async file queued behind: stop async ends it alone */
+			const fa = 'tone_stream://%(8000,0,2400)';
+			await api(`conference ${ROOM} play ${fa} async`);
+			assert.equal(await api(`conference ${ROOM} stop async`), '+OK Stopped 1 files.\n');
+			const da = await ev.wait(done(fa), { from: mark, what: 'play-file-done of the async file' });
+			assert.equal(da.Async, 'true');
+			assert.equal(da.milliseconds, '0', 'it never played');
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} stop`), '+OK Stopped 2 files.\n');
+			const d2 = await ev.wait(done(f2), { from: mark, what: 'play-file-done of f2' });
+			const d3 = await ev.wait(done(f3), { from: mark, what: 'play-file-done of f3' });
+			assert.ok(Number(d2.milliseconds) > 0, `f2 played: ${d2.milliseconds}`);
+			assert.equal(d3.milliseconds, '0');
+			assert.equal(await api(`conference ${ROOM} stop`), '+OK Stopped 0 files.\n');
+			/* a member's file */
+			mark = ev.mark();
+			assert.equal(await api(`conference ${ROOM} play ${f4} ${C.id}`),
+				`+OK (play) Playing file ${f4} to member ${C.id}\n`);
+			await h.sleep(500);
+			assert.equal(await api(`conference ${ROOM} stop all ${C.id}`),
+				'+OK Stopped 1 files.\n');
+			const dm = await ev.wait(act('play-file-member-done', { File: f4 }),
+				{ from: mark, what: 'play-file-member-done' });
+			assert.equal(dm['Member-ID'], C.id);
+			assert.ok(Number(dm.milliseconds) >= 200 && Number(dm.milliseconds) < 8000,
+				`member file played ${dm.milliseconds} ms`);
+			assert.equal(dm.seconds, String(Math.floor(Number(dm.milliseconds) / 1000)));
+			assert.equal(await api(`conference ${ROOM} stop all ${C.id}`),
+				'+OK Stopped 0 files.\n');
+			assert.equal(await api(`conference ${ROOM} stop sideways`),
+				'stop <[current|all|async|last]> [<member_id>]', 'a bad mode: the usage');
+		});
+
 		await sub('record: start-recording, a 16-bit 8 kHz WAV of the mix, norecord all', T,
 			async () => {
 				assert.ok(A && B && C, 'the members of the first sub-test');

@@ -82,8 +82,15 @@ const PROFILES = `    <profile name="wide16">
     <profile name="moh">
       <param name="energy-level" value="100"/>
       <param name="moh-sound" value="moh-2000.wav"/>
+      <param name="caller-controls" value="mohctl"/>
     </profile>
   </profiles>`;
+
+/* DTMF 5 in the moh rooms: FreeSWITCH's "moh toggle" caller control. */
+const CONTROLS = `    <group name="mohctl">
+      <control action="moh toggle" digits="5"/>
+    </group>
+  </caller-controls>`;
 
 /* Tone powers in what a phone heard over the last `ms`. */
 function heard(phone, freqs, ms = 600) {
@@ -127,7 +134,7 @@ test('conference audio: wideband files, music on hold, relate',
 				fs.writeFileSync(path.join(dir, '90_conference_audio_test.xml'), DIALPLAN);
 				const cc = path.join(conf, 'autoload_configs', 'conference.conf.xml');
 				fs.writeFileSync(cc, fs.readFileSync(cc, 'utf8').replace('  </profiles>',
-					PROFILES));
+					PROFILES).replace('  </caller-controls>', CONTROLS));
 			},
 		});
 		const c = await h.rawAuthed(server);
@@ -236,6 +243,67 @@ test('conference audio: wideband files, music on hold, relate',
 		const wide = path.join(server.dir, 'wide-1000-6000.wav');
 		writeWav(wide, 16000, [1000, 6000], 2.0, 6000);
 
+		await sub('play_status and file_seek: a seek forward brings the second tone of a file sooner',
+			T, async () => {
+				/* 20 s of 2600 Hz, then 5 s of 2900 Hz */
+				const a = path.join(server.dir, 'seek-a.wav'), b = path.join(server.dir, 'seek-b.wav');
+				writeWav(a, 8000, 2600, 20, 8000);
+				writeWav(b, 8000, 2900, 5, 8000);
+				const file = `file_string://${a}!${b}`;
+				const S = await join('76051', '7605', 0);
+				try {
+					assert.equal(await api(c, 'conference 7605 play_status'), '-ERR Nothing is playing\n');
+					assert.equal(await api(c, 'conference 7605 play_status 999'),
+						'-ERR Member: 999 not found.\n');
+					const mark = ev.mark();
+					await api(c, `conference 7605 play ${file}`);
+					await ev.wait(act('play-file', { File: file }), { from: mark, what: 'play-file' });
+					await hearsTone('the first tone', S.phone, 2600);
+					const st = await api(c, 'conference 7605 play_status');
+					const m = /^\+OK (\d+)\/(\d+) (.*)\n$/.exec(st);
+					assert.ok(m, `play_status: ${JSON.stringify(st)}`);
+					assert.equal(m[2], '20000');
+					assert.equal(m[3], file);
+					const r = await api(c, 'conference 7605 file_seek +18000');
+					const sk = /^\+OK seek to position (\d+)\n$/.exec(r);
+					assert.ok(sk && Number(sk[1]) >= 18000 * 8, `file_seek: ${JSON.stringify(r)}`);
+					const t0 = Date.now();
+					await hearsTone('the second tone after the seek', S.phone, 2900, 8000);
+					assert.ok(Date.now() - t0 < 8000, 'well before the 20 s of the first tone');
+					assert.equal(await api(c, 'conference 7605 file_seek 0'),
+						'+OK seek to position 0\n');
+					await hearsTone('the second file from its start', S.phone, 2900, 8000);
+					assert.equal(await api(c, 'conference 7605 stop'), '+OK Stopped 1 files.\n');
+					assert.equal(await api(c, 'conference 7605 file_seek +1000'), '-ERR no reply\n');
+				} finally {
+					await hangUp(S);
+				}
+			});
+
+		await sub('a long file is decoded off the signalling thread: the server answers at once',
+			T, async () => {
+				/* four minutes at 48 kHz: long to decode and resample */
+				const long = path.join(server.dir, 'long-2700.wav');
+				writeWav(long, 48000, 2700, 240, 8000);
+				const S = await join('76061', '7606', 0);
+				try {
+					const t0 = Date.now();
+					assert.equal(await api(c, `conference 7606 play ${long}`),
+						`+OK (play) Playing file ${long}\n`);
+					assert.match(await api(c, 'status'), /UP /);
+					const answered = Date.now() - t0;
+					await hearsTone('the long file', S.phone, 2700, 50000);
+					const heardAt = Date.now() - t0;
+					/* decoded on the signalling thread, the replies would wait as long as the tone */
+					assert.ok(answered < heardAt / 2, `answered after ${answered} ms, ` +
+						`the file heard after ${heardAt} ms`);
+					assert.equal(await api(c, 'conference 7606 stop'), '+OK Stopped 1 files.\n');
+				} finally {
+					fs.rmSync(long, { force: true });
+					await hangUp(S);
+				}
+			});
+
 		await sub('a 16 kHz file played into a 16 kHz room keeps its 6 kHz (the room '
 			+ 'records it at 16 kHz); an 8 kHz room filters it out instead of folding it', T,
 		async () => {
@@ -298,6 +366,16 @@ test('conference audio: wideband files, music on hold, relate',
 				await hearsNoTone('and not the profile\'s', A.phone, 2000);
 				assert.equal(await api(c, 'conference 7401 moh reset'), '+OK moh\n');
 				await hearsTone('moh reset: the profile\'s again', A.phone, 2000);
+				for (const [what, on] of [['DTMF 5 (moh toggle): off', false],
+					['DTMF 5 again: on', true]]) {
+					A.phone.stopTone();
+					await A.phone.sendDigit('5');
+					A.phone.startTone(1000);
+					if (on)
+						await hearsTone(what, A.phone, 2000);
+					else
+						await hearsNoTone(what, A.phone, 2000);
+				}
 			} finally {
 				await hangUp(...[A, B].filter(Boolean));
 			}
