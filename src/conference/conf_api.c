@@ -49,6 +49,11 @@
 #define T_JOB            "+OK Job-UUID: %s\n"
 #define T_PLAY_NOFILE    "-ERR (play) File: %s not found.\n"
 #define T_PLAY_NOMEMBER  "-ERR Member: %u not found.\n"      /* FS prints a pointer: spec 6.2 */
+#define T_PAUSED         "+OK Pause\n"
+#define T_RESUMED        "+OK Resume\n"
+#define T_FVOL_OK        "+OK volume changed\n"
+#define T_FVOL_NONE      "-ERR File not playing\n"
+#define T_FVOL_ARGS      "-ERR missing args\n"
 #define T_SAY_OK         "+OK (say) OK\n"
 #define T_SAY_NOTEXT     "-ERR (say) Error! No text.\n"
 #define T_SAY_ERR        "-ERR (say) Error!\n"           /* conference_say failed */
@@ -692,6 +697,55 @@ static int sub_play(struct api_call *call, struct conference *conf, int argc, ch
 	return SUB_USAGE;
 }
 
+/* The room's player, or NULL when it plays nothing (a queued file or the music). */
+static struct media_stream *room_player(struct conference *conf)
+{
+	return (conf->playing || conf->moh_playing) && media_playing(conf->room) ?
+		conf->room : NULL;
+}
+
+/*
+ * pause_play [<member_id>]: a toggle, as conference_fnode_toggle_pause; with
+ * nothing playing the output is empty.
+ */
+static int sub_pause_play(struct api_call *call, struct conference *conf, int argc,
+			  char **argv)
+{
+	static const struct media_fctl_cmd pause = {MEDIA_FCTL_PAUSE, 0};
+	struct media_stream *ms;
+
+	if (argc > 3)
+		return SUB_USAGE;
+	if (argc == 3) {
+		uint32_t id = (uint32_t)atoi(argv[2]);
+		struct conf_member *m = id ? conf_member_find(conf, id) : NULL;
+
+		if (!m)
+			return api_printf(call, T_PLAY_NOMEMBER, id);
+		ms = m->ms && media_playing(m->ms) ? m->ms : NULL;
+	} else {
+		ms = room_player(conf);
+	}
+	if (!ms || media_play_control(ms, &pause))
+		return 0;
+	return api_printf(call, media_play_paused(ms) ? T_PAUSED : T_RESUMED);
+}
+
+/* file-vol <vol> [async]: the room's file; steps clamped to -4..4 as volume_in. */
+static int sub_file_vol(struct api_call *call, struct conference *conf, int argc,
+			char **argv)
+{
+	struct media_fctl_cmd vol = {MEDIA_FCTL_VOLUME_TO, 0};
+	struct media_stream *ms = room_player(conf);
+
+	if (argc < 3)
+		return api_printf(call, T_FVOL_ARGS);
+	vol.val = atoi(argv[2]);
+	if (!ms || media_play_control(ms, &vol))
+		return api_printf(call, T_FVOL_NONE);
+	return api_printf(call, T_FVOL_OK);
+}
+
 /* say <text>: the text is the rest of the line (the table's `words`). */
 static int sub_say(struct api_call *call, struct conference *conf, int argc, char **argv)
 {
@@ -1180,6 +1234,7 @@ static const struct sub subs[] = {
 	 false, 0},
 	{"play", "<file_path> [async|<member_id> [nomux]]", NULL, sub_play, false, 0},
 	{"moh", "<file_path>|toggle|[on|off]", NULL, sub_moh, false, 0},
+	{"pause_play", "[<member_id>]", NULL, sub_pause_play, false, 0},
 	{"say", "<text>", NULL, sub_say, false, 3},
 	{"saymember", "<member_id> <text>", NULL, sub_saymember, false, 4},
 	{"stop", "<[current|all|async|last]> [<member_id>]", NULL, sub_stop, false, 0},
@@ -1218,6 +1273,7 @@ static const struct sub subs[] = {
 	{"get", "<parameter-name>", NULL, sub_get, false, 0},
 	{"set", "<max_members|sound_prefix|caller_id_name|caller_id_number|"
 		"endconference_grace_time> <value>", NULL, sub_set, false, 0},
+	{"file-vol", "<vol#>", NULL, sub_file_vol, false, 0},
 	{"floor", "<member_id|last>", mem_floor, NULL, false, 0},
 	{"getvar", "<var>", NULL, sub_getvar, false, 0},
 	{"setvar", "<var> <value>", NULL, sub_setvar, false, 0},
@@ -1250,14 +1306,20 @@ static void build_syntax(void)
  * one write that fills the call's output buffer exactly makes api.c's
  * complete() hand out a pointer its NUL terminator has just moved.
  */
+/* Help names pause_play "pause" (its pcommand in FreeSWITCH's table). */
+static const char *sub_shown(const struct sub *s)
+{
+	return strcmp(s->name, "pause_play") ? s->name : "pause";
+}
+
 static int print_help(struct api_call *call)
 {
 	size_t i;
 	int err = 0;
 
 	for (i = 0; i < NSUBS; i++)
-		err |= api_printf(call, "\t\t%s%s%s\n", subs[i].name, *subs[i].syntax ? " " : "",
-				  subs[i].syntax);
+		err |= api_printf(call, "\t\t%s%s%s\n", sub_shown(&subs[i]),
+				  *subs[i].syntax ? " " : "", subs[i].syntax);
 	return err;
 }
 
@@ -1338,7 +1400,8 @@ static int cmd_conference(struct api_call *call, const char *args)
 	if (!argc) {
 		/* Sic: the literal "<conf name>" (conference_api_main). */
 		for (i = 0; i < NSUBS; i++)
-			api_printf(call, "<conf name> %s %s\n", subs[i].name, subs[i].syntax);
+			api_printf(call, "<conf name> %s %s\n", sub_shown(&subs[i]),
+				   subs[i].syntax);
 		mem_deref(buf);
 		return 0;
 	}

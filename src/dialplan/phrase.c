@@ -207,7 +207,7 @@ static int input_compile(struct macro *m, const struct xml_node *n, char *err, s
 		return ENOMEM;
 	list_append(&m->inputs, &in->le, in);
 	if (dp_regex_compile(&in->re, pat, rerr, sizeof(rerr)))
-		return fail(n, err, errsz, "phrase: bad pattern: %s", rerr);
+		return fail(n, err, errsz, "phrase: bad pattern: %.200s", rerr);
 	/* switch_ivr_phrase_macro: break_on_match defaults to false. */
 	in->break_on_match = config_true(xml_attr(n, "break_on_match")) ||
 			     config_true(xml_attr(n, "break-on-match"));

@@ -31,6 +31,7 @@ struct media_play {
 	media_play_done_h *h;
 	void *arg;
 	struct tts_wait *tts;        /* speech still being synthesised, if any */
+	bool paused;                 /* by file control's "pause", a toggle */
 };
 
 /*
@@ -768,9 +769,21 @@ int media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc)
 	c->u.play.op = fc->op;
 	c->u.play.val = fc->val;
 	err = media_stream_cmd(mp->ms, c);
-	if (err)
+	if (err) {
 		free(c);
-	return err;
+		return err;
+	}
+	/* The worker's player toggles the same way; "stop" ends the playback. */
+	if (fc->op == MEDIA_FCTL_PAUSE)
+		mp->paused = !mp->paused;
+	return 0;
+}
+
+bool media_play_paused(struct media_stream *ms)
+{
+	struct media_play **slot = ms ? media_stream_play_slot(ms) : NULL;
+
+	return slot && *slot && (*slot)->paused;
 }
 
 void media_play_up(struct media_stream *ms, struct media_play **slot, uint16_t token)

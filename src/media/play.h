@@ -93,6 +93,8 @@ int  media_fctl_parse(const char *cmd, struct media_fctl_cmd *fc);
  * being synthesised); ENOTSUP: speed, which is logged and ignored.
  */
 int  media_play_control(struct media_stream *ms, const struct media_fctl_cmd *fc);
+/* Whether "pause" has left what plays on ms paused. */
+bool media_play_paused(struct media_stream *ms);
 
 /*
  * Where a sound file is: absolute paths as they are, others under `prefix`;

@@ -162,12 +162,14 @@ int sipep_pcfg_param(struct sipep_pcfg *pc, const char *name, const char *v,
 	}
 	if (!strcasecmp(name, "sip-port")) {
 		e = set_uint(&n, v, 65535, name, err, errsz);
-		if (!e && !n) {
+		if (e)
+			return e;
+		if (!n) {
 			snprintf(err, errsz, "sofia.conf: sip-port must not be 0");
 			return EINVAL;
 		}
 		pc->sip_port = (uint16_t)n;
-		return e;
+		return 0;
 	}
 	if (!strcasecmp(name, "context"))
 		return set_str(pc->context, sizeof(pc->context), v, name, err, errsz);
@@ -207,12 +209,14 @@ int sipep_pcfg_param(struct sipep_pcfg *pc, const char *name, const char *v,
 	}
 	if (!strcasecmp(name, "rfc2833-pt")) {
 		e = set_uint(&n, v, 127, name, err, errsz);
-		if (!e && n < 96) {
+		if (e)
+			return e;
+		if (n < 96) {
 			snprintf(err, errsz, "sofia.conf: rfc2833-pt must be 96..127");
 			return EINVAL;
 		}
 		pc->te_pt = (uint8_t)n;
-		return e;
+		return 0;
 	}
 	if (!strcasecmp(name, "force-register-domain"))
 		return set_str(pc->force_domain, sizeof(pc->force_domain), v, name, err, errsz);

@@ -602,7 +602,10 @@ enum hangup_cause sipep_sofia_call(struct channel **chp, const char *target,
 			cause = CAUSE_INVALID_PROFILE;
 			goto out;
 		}
-		snprintf(uris[0], 512, "%s%s", t.is_uri ? "" : "sip:", t.dest);
+		if (snprintf(uris[0], 512, "%s%s", t.is_uri ? "" : "sip:", t.dest) >= 512) {
+			cause = CAUSE_INVALID_NUMBER_FORMAT;
+			goto out;
+		}
 		r->uris[0] = uris[0];
 		r->profs[0] = r->prof;
 		r->n = 1;

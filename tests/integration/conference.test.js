@@ -684,6 +684,41 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 				assert.ok(hears(m, 1000) && hears(m, 1400), `C still hears the room: ${show(m)}`);
 			});
 
+		await sub('pause_play toggles the room file (Pause, then Resume), file-vol turns it down',
+			T, async () => {
+				assert.ok(A && B && C, 'the members of the first sub-test');
+				/* an empty output reaches an event-socket client as FreeSWITCH's "no reply" */
+				assert.equal(await api(`conference ${ROOM} pause_play`), '-ERR no reply\n',
+					'nothing plays');
+				assert.equal(await api(`conference ${ROOM} file-vol 2`), '-ERR File not playing\n');
+				assert.equal(await api(`conference ${ROOM} file-vol`), '-ERR missing args\n');
+				assert.equal(await api(`conference ${ROOM} pause_play 999`),
+					'-ERR Member: 999 not found.\n');
+				const file = 'tone_stream://%(8000,0,2000)';
+				const mark = ev.mark();
+				await api(`conference ${ROOM} play ${file}`);
+				await ev.wait(act('play-file', { File: file }), { from: mark, what: 'play-file' });
+				await h.sleep(600);
+				assert.equal(await api(`conference ${ROOM} pause_play`), '+OK Pause\n');
+				const t1 = Date.now();
+				await h.sleep(1000);
+				const paused = tonePackets(C.phone, 2000, t1 + 200, t1 + 1000);
+				assert.ok(paused <= 2, `no 2000 Hz while paused (${paused} packets; ` +
+					`${timeline(C.phone, t1)})`);
+				assert.equal(await api(`conference ${ROOM} pause_play`), '+OK Resume\n');
+				const t2 = Date.now();
+				await h.sleep(800);
+				const loud = heard(C.phone, 500);
+				const resumed = tonePackets(C.phone, 2000, t2 + 200);
+				assert.ok(resumed >= 10, `2000 Hz again (${resumed} packets; ${timeline(C.phone, t2)})`);
+				assert.equal(await api(`conference ${ROOM} file-vol -4`), '+OK volume changed\n');
+				await h.sleep(800);
+				const soft = heard(C.phone, 500);
+				assert.ok(soft.p[2000] < loud.p[2000] / 4, `quieter at -4: ${show(loud)} -> ${show(soft)}`);
+				assert.equal(await api(`conference ${ROOM} stop`), '+OK Stopped 1 files.\n');
+				assert.equal(await api(`conference ${ROOM} file-vol 0`), '-ERR File not playing\n');
+			});
+
 		await sub('record: start-recording, a 16-bit 8 kHz WAV of the mix, norecord all', T,
 			async () => {
 				assert.ok(A && B && C, 'the members of the first sub-test');
