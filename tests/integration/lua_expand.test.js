@@ -79,21 +79,35 @@ test('${lua()} in action data waits for a script that waits',
 		});
 		const c = await h.rawAuthed(server);
 		const ev = await EventLog.open(server, 'CHANNEL_EXECUTE CHANNEL_HANGUP_COMPLETE');
+		/* Every call's phone socket and SIPp: an open socket keeps node from exiting. */
+		const calls = [];
 		t.after(async () => {
+			for (const { phone, uac } of calls) {
+				phone.close();
+				if (uac.proc.exitCode === null && uac.proc.signalCode === null)
+					uac.proc.kill('SIGKILL');
+			}
 			await closeClient(ev.c);
 			await closeClient(c);
 			await server.stop();
 		});
 
-		async function hangup(uuid, uac) {
+		async function call(dest) {
+			const pc = await phoneCall(server, c, dest);
+			calls.push(pc);
+			return pc;
+		}
+
+		async function hangup(uuid, uac, phone) {
 			assert.equal(await api(c, `uuid_kill ${uuid}`), '+OK\n');
 			const r = await sippDone(uac, 10000, 'the caller');
+			phone.close();
 			assert.equal(r.code, 0, r.err + r.out);
 		}
 
 		await t.test('set waits for the output; the server answers meanwhile', async () => {
 			const mark = ev.mark();
-			const { uac, uuid } = await phoneCall(server, c, '7321');
+			const { uac, uuid, phone } = await call('7321');
 			assert.equal(await waitGlobal(c, 'lexp_one', '1'), '1', 'the script started');
 			/* Still sleeping: the event socket answers and the variable is not set yet. */
 			assert.match(await api(c, 'status'), /^UP /);
@@ -107,23 +121,23 @@ test('${lua()} in action data waits for a script that waits',
 			assert.equal(ex['Application-Data'], 'route=one');
 			assert.equal(await waitVar(c, uuid, 'current_application', 'park'), 'park');
 			assert.equal((await api(c, 'global_getvar lexp_one')).trim(), '1', 'ran once');
-			await hangup(uuid, uac);
+			await hangup(uuid, uac, phone);
 		});
 
 		await t.test('two calls in one data string and nested calls each run once', async () => {
-			const { uac, uuid } = await phoneCall(server, c, '7322');
+			const { uac, uuid, phone } = await call('7322');
 			assert.equal(await waitVar(c, uuid, 'pair', 'A-B'), 'A-B');
 			assert.equal(await waitVar(c, uuid, 'nest', 'inner'), 'inner');
 			for (const g of ['lexp_a', 'lexp_b', 'lexp_m', 'lexp_n'])
 				assert.equal((await api(c, `global_getvar ${g}`)).trim(), '1', `${g} ran once`);
-			await hangup(uuid, uac);
+			await hangup(uuid, uac, phone);
 		});
 
 		await t.test('a hangup while waiting ends the execution', async () => {
 			const mark = ev.mark();
-			const { uac, uuid } = await phoneCall(server, c, '7323');
+			const { uac, uuid, phone } = await call('7323');
 			assert.equal(await waitGlobal(c, 'lexp_h', '1'), '1', 'the script started');
-			await hangup(uuid, uac);
+			await hangup(uuid, uac, phone);
 			await ev.wait(is('CHANNEL_HANGUP_COMPLETE', uuid),
 				{ from: mark, what: 'CHANNEL_HANGUP_COMPLETE' });
 			/* The abandoned script runs to its end; nothing is left to hear of it. */
