@@ -418,6 +418,12 @@ int channel_expand(struct channel *ch, const char *in, char **outp)
 	return vars_expand(outp, in, expand_lookup, ch);
 }
 
+int channel_expand_replay(struct channel *ch, const char *in, struct vars_replay *r,
+			  char **outp)
+{
+	return vars_expand_replay(outp, in, expand_lookup, ch, r);
+}
+
 static void watch_destructor(void *data)
 {
 	struct channel_watch *w = data;

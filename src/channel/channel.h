@@ -19,6 +19,7 @@
 struct channel;
 struct media_stream;
 struct mbuf;
+struct vars_replay;
 
 /* FreeSWITCH's switch_channel_state_t, in order (Channel-State-Number). */
 enum channel_state {
@@ -109,6 +110,9 @@ typedef void (channel_var_h)(const char *name, const char *value, void *arg);
 void channel_var_foreach(const struct channel *ch, channel_var_h *h, void *arg);
 /* Expand ${var} (channel, then global), ${api(args)}, $${global}. mem_deref. */
 int  channel_expand(struct channel *ch, const char *in, char **outp);
+/* The same, waiting for commands that finish later (vars_expand_replay). */
+int  channel_expand_replay(struct channel *ch, const char *in, struct vars_replay *r,
+			   char **outp);
 
 /* State changes reported by the endpoint; each fires its events. */
 void channel_set_state(struct channel *ch, enum channel_state st);

@@ -6,6 +6,7 @@
 #define CONFAB_VARS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mbuf;
 
@@ -33,5 +34,22 @@ typedef const char *(vars_lookup_h)(const char *name, void *arg, char **tmp);
  * (it may run API commands).
  */
 int  vars_expand(char **outp, const char *in, vars_lookup_h *lookup, void *arg);
+
+/*
+ * Expansion that waits for commands finishing later (application data): a
+ * record of the outputs of a text's ${cmd(args)} calls, in call order. When a
+ * call is still running, vars_expand_replay() stops and returns EINPROGRESS;
+ * once the command finished (or `wait_ms` passed: it then expands to "" and
+ * is logged), `readyh` runs from the loop and the caller expands the same text
+ * again: calls already made are answered from the record, so no command runs
+ * twice (${lua(${lua(x)})} works too). Freeing the record abandons a running
+ * command: the command goes on, its output is dropped.
+ */
+struct vars_replay;
+typedef void (vars_ready_h)(void *arg);
+int  vars_replay_alloc(struct vars_replay **rp, uint64_t wait_ms, vars_ready_h *readyh,
+		       void *arg);
+int  vars_expand_replay(char **outp, const char *in, vars_lookup_h *lookup, void *arg,
+			struct vars_replay *r);
 
 #endif

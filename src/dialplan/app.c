@@ -1,7 +1,7 @@
 /*
- * app.c - the application registry and one execution's life: variables,
- * CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE, and completion now, later, or
- * when the channel hangs up underneath a waiting application.
+ * app.c - the application registry and one execution's life: its data expanded
+ * (waiting for ${api} calls that finish later), variables, CHANNEL_EXECUTE /
+ * CHANNEL_EXECUTE_COMPLETE, and completion now, later, or on hangup.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include <re.h>
 #include "channel/channel.h"
 #include "core/log.h"
+#include "core/vars.h"
 #include "dialplan/app.h"
 #include "dialplan/apps.h"
 #include "dialplan/ivr.h"
@@ -21,10 +22,18 @@ struct app {
 	app_h *h;
 };
 
+/*
+ * How long application data waits for an ${api} call (a script querying a
+ * database ...) before going on with nothing in its place.
+ */
+#define EXPAND_WAIT_MS 30000
+
 struct app_exec {
 	struct le le;                /* in `running` while it waits */
 	struct channel *ch;
 	const struct app *app;
+	char *raw;                   /* the data before expansion, while expanding */
+	struct vars_replay *replay;  /* its ${api} outputs so far, while expanding */
 	char *args;
 	char *uuid;
 	app_done_h *done;
@@ -32,6 +41,7 @@ struct app_exec {
 	struct channel_watch *watch;
 	void (*cancel)(void *data);
 	void *cancel_data;
+	bool started;                /* CHANNEL_EXECUTE fired: the handler runs */
 	bool finished;
 };
 
@@ -112,6 +122,8 @@ static void exec_destructor(void *data)
 	struct app_exec *x = data;
 
 	mem_deref(x->watch);
+	mem_deref(x->replay);
+	mem_deref(x->raw);
 	mem_deref(x->args);
 	mem_deref(x->uuid);
 	mem_deref(x->ch);
@@ -138,10 +150,13 @@ static void complete(struct app_exec *x, int err, const char *response)
 	x->finished = true;
 	list_unlink(&x->le);
 	x->watch = mem_deref(x->watch);
+	/* Ended while its data was expanding: the command it waits for is dropped. */
+	x->replay = mem_deref(x->replay);
 	if (response)
 		channel_var_set(x->ch, "current_application_response", response);
-	fire_exec(x, EVENT_CHANNEL_EXECUTE_COMPLETE,
-		  channel_var(x->ch, "current_application_response"));
+	if (x->started)
+		fire_exec(x, EVENT_CHANNEL_EXECUTE_COMPLETE,
+			  channel_var(x->ch, "current_application_response"));
 	if (x->done)
 		x->done(x->ch, err, x->arg);
 	mem_deref(x);
@@ -178,35 +193,18 @@ static void exec_watch(struct channel *ch, enum channel_note note, const char *d
 	complete(x, ECONNRESET, NULL);
 }
 
-int app_execute(struct channel *ch, const char *name, const char *args,
-		const char *uuid, app_done_h *done, void *arg)
+/* The data is expanded: fire CHANNEL_EXECUTE and run the handler. */
+static int run(struct app_exec *x)
 {
-	const struct app *a = name ? find(name) : NULL;
-	struct app_exec *x;
+	struct channel *ch = x->ch;
+	const struct app *a = x->app;
 	int err;
 
-	if (!a) {
-		log_warn("%s: no application named '%s'\n", channel_name(ch), name ? name : "");
-		return ENOENT;
-	}
-	x = mem_zalloc(sizeof(*x), exec_destructor);
-	if (!x)
-		return ENOMEM;
-	x->ch = mem_ref(ch);
-	x->app = a;
-	x->done = done;
-	x->arg = arg;
-	err = channel_expand(ch, args ? args : "", &x->args);
-	if (!err && uuid)
-		err = str_dup(&x->uuid, uuid);
-	if (err) {
-		mem_deref(x);
-		return err;
-	}
+	x->started = true;
 	channel_var_set(ch, "current_application", a->name);
 	channel_var_set(ch, "current_application_data", x->args);
 	channel_var_set(ch, "current_application_response", NULL);
-	channel_var_set(ch, "app_uuid", uuid);
+	channel_var_set(ch, "app_uuid", x->uuid);
 	fire_exec(x, EVENT_CHANNEL_EXECUTE, NULL);
 
 	/* Our own reference: the handler may finish (and free) the execution. */
@@ -228,6 +226,90 @@ int app_execute(struct channel *ch, const char *name, const char *args,
 	complete(x, err == EINPROGRESS ? 0 : err, NULL);
 	mem_deref(x);
 	return err == EINPROGRESS ? 0 : err;
+}
+
+/* A command in the data finished (or timed out): expand again from the record. */
+static void expand_ready(void *arg)
+{
+	struct app_exec *x = arg;
+	int err = channel_expand_replay(x->ch, x->raw, x->replay, &x->args);
+
+	if (err == EINPROGRESS)
+		return;                  /* the next command waits: keep waiting */
+	list_unlink(&x->le);
+	x->watch = mem_deref(x->watch);
+	x->replay = mem_deref(x->replay);
+	if (err) {
+		log_warn("%s: %s: expanding '%s' failed: %s\n", channel_name(x->ch),
+			 x->app->name, x->raw, strerror(err));
+		complete(x, err, NULL);
+		return;
+	}
+	(void)run(x);
+}
+
+/*
+ * Wait for the data's command, as a running application waits: a hangup or
+ * app_break() ends the execution (without CHANNEL_EXECUTE, which never fired).
+ */
+static int expand_wait(struct app_exec *x)
+{
+	int err = channel_up(x->ch) ? channel_watch(&x->watch, x->ch, exec_watch, x) :
+		  ECONNRESET;
+
+	if (err) {
+		complete(x, err, NULL);
+		return err;
+	}
+	hash_append(running, ch_key(x->ch), &x->le, x);
+	return EINPROGRESS;
+}
+
+static int exec_start(struct channel *ch, const char *name, const char *args,
+		      const char *uuid, app_done_h *done, void *arg, bool wait)
+{
+	const struct app *a = name ? find(name) : NULL;
+	struct app_exec *x;
+	int err;
+
+	if (!a) {
+		log_warn("%s: no application named '%s'\n", channel_name(ch), name ? name : "");
+		return ENOENT;
+	}
+	x = mem_zalloc(sizeof(*x), exec_destructor);
+	if (!x)
+		return ENOMEM;
+	x->ch = mem_ref(ch);
+	x->app = a;
+	x->done = done;
+	x->arg = arg;
+	err = uuid ? str_dup(&x->uuid, uuid) : 0;
+	if (!err && wait)
+		err = vars_replay_alloc(&x->replay, EXPAND_WAIT_MS, expand_ready, x);
+	if (!err && wait)
+		err = str_dup(&x->raw, args ? args : "");
+	if (!err)
+		err = wait ? channel_expand_replay(ch, x->raw, x->replay, &x->args) :
+			     channel_expand(ch, args ? args : "", &x->args);
+	if (err == EINPROGRESS)
+		return expand_wait(x);
+	if (err) {
+		mem_deref(x);
+		return err;
+	}
+	x->replay = mem_deref(x->replay);
+	return run(x);
+}
+
+int app_execute(struct channel *ch, const char *name, const char *args,
+		const char *uuid, app_done_h *done, void *arg)
+{
+	return exec_start(ch, name, args, uuid, done, arg, true);
+}
+
+int app_execute_now(struct channel *ch, const char *name, const char *args)
+{
+	return exec_start(ch, name, args, NULL, NULL, NULL, false);
 }
 
 void app_break(struct channel *ch)

@@ -27,10 +27,19 @@ int  app_exists(const char *name);
 
 /*
  * Run `name` with `args` (expanded with the channel's variables first) on `ch`.
- * `uuid` is the Application-UUID (event-uuid of sendmsg), may be NULL.
+ * `uuid` is the Application-UUID (event-uuid of sendmsg), may be NULL. An
+ * ${api(args)} in the data that finishes later (${lua(script)} of a script
+ * that waits) is waited for, at most 30 s, before CHANNEL_EXECUTE; the
+ * execution is then pending (EINPROGRESS) like a running application, and
+ * `done` runs when it ends (also on hangup or app_break() meanwhile).
  */
 int  app_execute(struct channel *ch, const char *name, const char *args,
 		 const char *uuid, app_done_h *done, void *arg);
+/*
+ * The same, for inline dialplan actions that run while the hunt decides: the
+ * data is expanded at once, a command that would finish later expands to "".
+ */
+int  app_execute_now(struct channel *ch, const char *name, const char *args);
 
 /* For asynchronous applications: finish with this Application-Response. */
 void app_exec_done(struct app_exec *x, const char *response);

@@ -331,7 +331,7 @@ static int apply(struct hunt *h, const struct list *actions, bool anti,
 				err = dp_step_add(h->steps, a->app, data);
 				continue;
 			}
-			app_execute(h->ch, a->app, data, NULL, NULL, NULL);
+			app_execute_now(h->ch, a->app, data);
 			if ((h->stop && *h->stop) || !channel_up(h->ch)) {
 				h->aborted = true;
 				err = ECANCELED;

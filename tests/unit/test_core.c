@@ -1,11 +1,13 @@
 /*
- * test_core.c - the core's pure parts: ${} expansion, global variables, ACL
- * matching, log level names and UUIDs.
+ * test_core.c - the core's pure parts: ${} expansion (also the one that waits
+ * for commands finishing later), global variables, ACL matching, log level
+ * names and UUIDs.
  */
 #include <errno.h>
 #include <arpa/inet.h>
 #include <re.h>
 #include "check.h"
+#include "loop_check.h"
 #include "core/acl.h"
 #include "core/api.h"
 #include "core/log.h"
@@ -58,6 +60,119 @@ static void test_expand(void)
 	s = expand("${nosuchcmd(x)}!");
 	CHECK_STR(s, "!");
 	mem_deref(s);
+	api_unregister("upper");
+}
+
+/* ${later(x)} finishes when the test says; ${now(x)} at once. Both count their runs. */
+static struct api_call *later_call;
+static unsigned later_runs, now_runs, ready_runs;
+
+static int cmd_later(struct api_call *call, const char *args)
+{
+	(void)args;
+	later_runs++;
+	later_call = call;
+	return EINPROGRESS;
+}
+
+static int cmd_now(struct api_call *call, const char *args)
+{
+	now_runs++;
+	return api_printf(call, "<%s>", args);
+}
+
+static void on_ready(void *arg)
+{
+	(void)arg;
+	ready_runs++;
+}
+
+/* The pending ${later()} writes `out` and finishes; the record hears of it from the loop. */
+static void finish_later(const char *out)
+{
+	struct api_call *call = later_call;
+
+	later_call = NULL;
+	api_printf(call, "%s", out);
+	api_finish(call);
+}
+
+static void test_replay(void)
+{
+	struct vars_replay *r = NULL;
+	char *s = NULL;
+
+	api_register("later", "", "", cmd_later);
+	api_register("now", "", "", cmd_now);
+	api_register("upper", "", "", cmd_upper);
+
+	/* Two pending calls: one at a time, commands already run answered from the record. */
+	CHECK_INT(vars_replay_alloc(&r, 10000, on_ready, NULL), 0);
+	CHECK_INT(vars_expand_replay(&s, "a${now(1)}b${later(x)}c${later(y)}d", lookup, NULL, r),
+		  EINPROGRESS);
+	CHECK(s == NULL);
+	CHECK_INT(now_runs, 1);
+	CHECK_INT(later_runs, 1);
+	finish_later("X");
+	CHECK_INT(ready_runs, 0);            /* not from inside the command's completion */
+	check_run_loop(30);
+	CHECK_INT(ready_runs, 1);
+	CHECK_INT(vars_expand_replay(&s, "a${now(1)}b${later(x)}c${later(y)}d", lookup, NULL, r),
+		  EINPROGRESS);
+	CHECK_INT(now_runs, 1);
+	CHECK_INT(later_runs, 2);
+	finish_later("Y");
+	check_run_loop(30);
+	CHECK_INT(ready_runs, 2);
+	CHECK_INT(vars_expand_replay(&s, "a${now(1)}b${later(x)}c${later(y)}d", lookup, NULL, r),
+		  0);
+	CHECK_STR(s, "a<1>bXcYd");
+	CHECK_INT(now_runs, 1);
+	CHECK_INT(later_runs, 2);
+	s = mem_deref(s);
+	r = mem_deref(r);
+
+	/* Nested: the outer command gets the inner one's output. */
+	CHECK_INT(vars_replay_alloc(&r, 10000, on_ready, NULL), 0);
+	CHECK_INT(vars_expand_replay(&s, "${upper(${later(n)} ${chan})}", lookup, NULL, r),
+		  EINPROGRESS);
+	finish_later("in");
+	check_run_loop(30);
+	CHECK_INT(vars_expand_replay(&s, "${upper(${later(n)} ${chan})}", lookup, NULL, r), 0);
+	CHECK_STR(s, "[in C]");
+	s = mem_deref(s);
+	r = mem_deref(r);
+
+	/* Past the time limit the call expands to nothing; finishing later is harmless. */
+	ready_runs = 0;
+	CHECK_INT(vars_replay_alloc(&r, 20, on_ready, NULL), 0);
+	CHECK_INT(vars_expand_replay(&s, "${later(t)}!", lookup, NULL, r), EINPROGRESS);
+	check_run_loop(100);
+	CHECK_INT(ready_runs, 1);
+	CHECK_INT(vars_expand_replay(&s, "${later(t)}!", lookup, NULL, r), 0);
+	CHECK_STR(s, "!");
+	s = mem_deref(s);
+	finish_later("too late");
+	check_run_loop(30);
+	CHECK_INT(ready_runs, 1);
+	r = mem_deref(r);
+
+	/* Freed while a call runs: the call is abandoned, its end reaches nobody. */
+	CHECK_INT(vars_replay_alloc(&r, 10000, on_ready, NULL), 0);
+	CHECK_INT(vars_expand_replay(&s, "${later(f)}", lookup, NULL, r), EINPROGRESS);
+	r = mem_deref(r);
+	finish_later("gone");
+	check_run_loop(30);
+	CHECK_INT(ready_runs, 1);
+
+	/* Without a record a waiting command expands to "" at once, as before. */
+	s = expand("[${later(z)}]");
+	CHECK_STR(s, "[]");
+	s = mem_deref(s);
+	finish_later("dropped");
+
+	api_unregister("later");
+	api_unregister("now");
 	api_unregister("upper");
 }
 
@@ -130,6 +245,7 @@ int main(void)
 {
 	libre_init();
 	test_expand();
+	test_replay();
 	test_globals();
 	test_acl();
 	test_levels_and_uuid();
