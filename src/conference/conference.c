@@ -1055,11 +1055,10 @@ void conf_member_del(struct conf_member *m, const char *why)
 		return;
 	tmr_cancel(&m->dtmf_tmr);
 	m->watch = mem_deref(m->watch);
-	if (m->ms) {
+	if (m->ms)
 		media_mix_leave(m->ms);
-		if (m->play_file)
-			media_play_stop(m->ms);
-	}
+	/* Its file closes with it, with play-file-member-done, as conference_member_del's. */
+	(void)conf_member_stop(m);
 	m->play_file = mem_deref(m->play_file);
 	list_unlink(&m->le);
 	conf_relate_gone(m);

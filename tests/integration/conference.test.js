@@ -1537,13 +1537,22 @@ test('conference rooms', { skip: !sipp.available() && 'sipp not installed', time
 			+ 'dialplan goes on', T, async () => {
 			assert.ok(D && D.id, 'the quiet member of the energy sub-test');
 			try {
-				const mark = ev.mark(), t0 = Date.now();
+				const mark = ev.mark();
+				/* a file of its own still playing closes with it */
+				const mf = 'tone_stream://%(20000,0,1900)';
+				await api(`conference ${ROOM} play ${mf} ${D.id}`);
+				await ev.wait(act('play-file-member', { 'Member-ID': D.id }),
+					{ from: mark, what: 'play-file-member' });
+				const t0 = Date.now();
 				assert.equal(await api(`conference ${ROOM} hup ${D.id}`), `+OK hup ${D.id}\n`);
 				const hu = await ev.wait(act('hup-member', { 'Member-ID': D.id }),
 					{ from: mark, what: 'hup-member' });
 				const del = await ev.wait(act('del-member', { 'Member-ID': D.id }),
 					{ from: mark, what: 'del-member after hup' });
 				assert.ok(hu.index < del.index, 'hup-member before del-member');
+				const md = await ev.wait(act('play-file-member-done', { File: mf }),
+					{ from: mark, what: 'play-file-member-done of the leaving member' });
+				assert.ok(md.index < del.index, 'its file closes before del-member');
 				assert.equal(ev.all(act('kick-member'), mark).length, 0, 'no kick-member');
 				assert.ok(!line(await api(`conference ${ROOM} list`), D.id), 'D is not listed');
 				assert.equal(await api(`conference ${ROOM} list count`), '2');
